@@ -84,13 +84,17 @@ func TestParseRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string]func(string) string{
-		"unknown field":    func(s string) string { return strings.Replace(s, `"voltage_v": 3,`, `"voltage_v": 3, "voltage": 3,`, 1) },
+		"unknown field": func(s string) string {
+			return strings.Replace(s, `"voltage_v": 3,`, `"voltage_v": 3, "voltage": 3,`, 1)
+		},
 		"zero clock":       func(s string) string { return strings.Replace(s, `"clock_hz": 8000000`, `"clock_hz": 0`, 1) },
 		"negative current": func(s string) string { return strings.Replace(s, `"cpu": 10`, `"cpu": -10`, 1) },
 		"derating > 1":     func(s string) string { return strings.Replace(s, `"derating": 1`, `"derating": 1.5`, 1) },
 		"bad default dBm":  func(s string) string { return strings.Replace(s, `"default_tx_dbm": 0`, `"default_tx_dbm": 3`, 1) },
-		"listen > 100 %":   func(s string) string { return strings.Replace(s, `"idle_listen_ppm": 4000`, `"idle_listen_ppm": 2000000`, 1) },
-		"not json":         func(string) string { return "{" },
+		"listen > 100 %": func(s string) string {
+			return strings.Replace(s, `"idle_listen_ppm": 4000`, `"idle_listen_ppm": 2000000`, 1)
+		},
+		"not json": func(string) string { return "{" },
 	}
 	for name, mutate := range cases {
 		in := mutate(string(good))
