@@ -80,14 +80,14 @@ type Embedded struct {
 type embClient struct {
 	id string
 
-	mu       sync.Mutex
-	mc       *mqtt.Client // the client as mochi knows it
+	mu        sync.Mutex
+	mc        *mqtt.Client // the client as mochi knows it
 	attached  bool
 	clean     bool
 	forgotten bool // removed from Embedded.clients
-	subs     map[string]*embSub
-	pending  []Message   // for a detached persistent session
-	expiry   clock.Timer // of a detached persistent session
+	subs      map[string]*embSub
+	pending   []Message   // for a detached persistent session
+	expiry    clock.Timer // of a detached persistent session
 }
 
 type embSub struct {
