@@ -129,3 +129,5 @@ func TestReturnCodeIsError(t *testing.T) {
 		t.Fatal("ReturnCode error behaviour wrong")
 	}
 }
+
+func sameDynamicType(a, b Message) bool { return reflect.TypeOf(a) == reflect.TypeOf(b) }
