@@ -175,8 +175,8 @@ func (p *Profile) Validate() error {
 	switch {
 	case p.Name == "":
 		return invalid(n, "name", "is empty")
-	case p.MCU.ClockHz == 0:
-		return invalid(n, "mcu.clock_hz", "must be > 0")
+	case p.MCU.ClockHz < 32768:
+		return invalid(n, "mcu.clock_hz", "must be >= 32768")
 	case !positive(p.VoltageV):
 		return invalid(n, "voltage_v", "must be > 0")
 	case !positive(p.Currents.CPU):
@@ -185,8 +185,8 @@ func (p *Profile) Validate() error {
 		return invalid(n, "currents_ma.lpm", "must be > 0")
 	case !positive(p.Currents.RX):
 		return invalid(n, "currents_ma.rx", "must be > 0")
-	case p.Radio.BitRate == 0:
-		return invalid(n, "radio.bit_rate", "must be > 0")
+	case p.Radio.BitRate == 0 || p.Radio.BitRate%8 != 0:
+		return invalid(n, "radio.bit_rate", "must be a positive multiple of 8")
 	case p.Radio.PHYOverheadBytes < 0 || p.Radio.FCSBytes < 0:
 		return invalid(n, "radio", "overheads must be >= 0")
 	case p.Radio.MaxPSDUBytes <= p.Radio.FCSBytes:
