@@ -176,3 +176,6 @@ func (a *ascon) Open(dst, nonce, ciphertext, ad []byte) ([]byte, error) {
 	}
 	return ret, nil
 }
+
+// Wipe zeroes the key words. The instance must not be used afterwards.
+func (a *ascon) Wipe() { a.k0, a.k1 = 0, 0 }

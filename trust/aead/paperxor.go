@@ -59,3 +59,6 @@ func (x *paperXOR) Open(dst, nonce, ciphertext, ad []byte) ([]byte, error) {
 	x.xor(out, ciphertext)
 	return ret, nil
 }
+
+// Wipe zeroes the key. The instance must not be used afterwards.
+func (x *paperXOR) Wipe() { x.seed = 0 }
