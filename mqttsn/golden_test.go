@@ -274,7 +274,7 @@ var goldens = []golden{
 func longPublish() golden {
 	data := make([]byte, 300)
 	for i := range data {
-		data[i] = byte(i)
+		data[i] = 'a' + byte(i%26) // printable, so Wireshark shows it whole
 	}
 	b := append([]byte{
 		0x01, 0x01, 0x35, // Length: 0x01 marker, then 309
