@@ -365,8 +365,12 @@ func (e *Embedded) Subscribe(ctx context.Context, clientID, filter string, qos b
 			e.route(c, s, pk, false)
 		},
 	})
-	for _, pk := range e.srv.Topics.Messages(filter) {
-		e.routeLocked(c, s, pk, true)
+	// Not Topics.Messages: in mochi v2.7.9 it reads the topic tree without its
+	// lock and races with concurrent retained publishes (go test -race).
+	for topic, pk := range e.srv.Topics.Retained.GetAll() {
+		if MatchFilter(filter, topic) {
+			e.routeLocked(c, s, pk, true)
+		}
 	}
 	return qos, nil
 }
