@@ -212,6 +212,8 @@ func (m *Medium) bindLocked(e *endpoint, a ieee802154.Address) {
 	}
 	e.addr = a
 	m.byAddr[a] = e
+	_, placed := m.pos[a]
+	m.log.Info("medium: node attached", "addr", a.String(), "placed", placed)
 }
 
 func (m *Medium) removeEndpointLocked(e *endpoint) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
+	"github.com/lsmqtt/lsmqtt/rpl/pcap"
 	"github.com/lsmqtt/lsmqtt/rpl/zep"
 )
 
@@ -443,5 +444,54 @@ func TestUDPTransport(t *testing.T) {
 	}
 	if s := m.Stats(); s.Frames != 3 {
 		t.Fatalf("medium carried %d frames, want 3", s.Frames)
+	}
+}
+
+func TestPcapCapture(t *testing.T) {
+	for _, format := range []CaptureFormat{CaptureWPAN, CaptureZEP} {
+		var buf bytes.Buffer
+		c, err := NewPcapCapture(&buf, format, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := line(t, 2, Config{Capture: c})
+		psdu := frame(t, 1, ieee802154.Broadcast, ext(1), "cap")
+		w.ports[0].Transmit(psdu)
+		w.ports[1].Transmit(psdu)
+		r, err := pcap.NewReader(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for {
+			ts, data, err := r.ReadPacket()
+			if err != nil {
+				break
+			}
+			n++
+			if !ts.Equal(epoch) {
+				t.Errorf("timestamp %v", ts)
+			}
+			switch format {
+			case CaptureWPAN:
+				if r.LinkType() != pcap.LinkTypeIEEE802154WithFCS || !bytes.Equal(data, psdu) {
+					t.Errorf("wpan record %x", data)
+				}
+			case CaptureZEP:
+				if r.LinkType() != pcap.LinkTypeIPv4 || len(data) < 28 {
+					t.Fatalf("zep record %x", data)
+				}
+				p, _, err := zep.Decode(data[28:])
+				if err != nil || !bytes.Equal(p.Frame, psdu) || p.Channel != DefaultChannel {
+					t.Errorf("zep record decodes to %+v, %v", p, err)
+				}
+			}
+		}
+		if n != 2 {
+			t.Fatalf("format %d: %d records, want 2", format, n)
+		}
+	}
+	if _, err := ParseCaptureFormat("pcapng"); err == nil {
+		t.Fatal("ParseCaptureFormat accepted pcapng")
 	}
 }

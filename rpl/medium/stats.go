@@ -123,3 +123,44 @@ func addrLess(a, b ieee802154.Address) bool {
 	}
 	return false
 }
+
+// Report is Stats in a form for JSON output and tables: addresses as text.
+type Report struct {
+	Frames uint64            `json:"frames"`
+	Octets uint64            `json:"octets"`
+	Bad    map[string]uint64 `json:"bad,omitempty"`
+	Links  []LinkReport      `json:"links"`
+	Nodes  []NodeReport      `json:"nodes"`
+}
+
+// LinkReport is one directed link's delivery counters.
+type LinkReport struct {
+	From      string  `json:"from"`
+	To        string  `json:"to"`
+	Offered   uint64  `json:"offered"`
+	Delivered uint64  `json:"delivered"`
+	Ratio     float64 `json:"ratio"`
+}
+
+// NodeReport is what the medium carried for one node.
+type NodeReport struct {
+	Addr     string `json:"addr"`
+	TxFrames uint64 `json:"tx_frames"`
+	TxOctets uint64 `json:"tx_octets"`
+	RxFrames uint64 `json:"rx_frames"`
+	RxOctets uint64 `json:"rx_octets"`
+}
+
+// Report converts s.
+func (s Stats) Report() Report {
+	r := Report{Frames: s.Frames, Octets: s.Octets, Bad: s.Bad, Links: []LinkReport{}, Nodes: []NodeReport{}}
+	for _, l := range s.Links {
+		r.Links = append(r.Links, LinkReport{From: l.From.String(), To: l.To.String(),
+			Offered: l.Offered, Delivered: l.Delivered, Ratio: l.Ratio()})
+	}
+	for _, n := range s.Nodes {
+		r.Nodes = append(r.Nodes, NodeReport{Addr: n.Addr.String(), TxFrames: n.TxFrames, TxOctets: n.TxOctets,
+			RxFrames: n.RxFrames, RxOctets: n.RxOctets})
+	}
+	return r
+}
