@@ -1,0 +1,9 @@
+//go:build !linux
+
+package loadgen
+
+import "net"
+
+func forceBuf(*net.UDPConn, bool, int) bool { return false }
+
+func getBuffers(*net.UDPConn) BufSizes { return BufSizes{} }
