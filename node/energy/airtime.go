@@ -31,3 +31,11 @@ func AirtimeTicks(p *profile.Profile, psduBytes int) uint64 {
 	a.add(AirtimeBits(p, psduBytes), p.Radio.BitRate)
 	return a.ticks
 }
+
+// CycleTicks is cycles of MCU work in whole Energest ticks at the profile's
+// clock, rounded down.
+func CycleTicks(p *profile.Profile, cycles uint64) uint64 {
+	var a acc
+	a.add(cycles, p.MCU.ClockHz)
+	return a.ticks
+}
