@@ -56,7 +56,7 @@ func (e *ECG) Read(dst []int16, n int) []int16 {
 			d := e.phase - w.theta
 			v += w.amp * math.Exp(-d*d/(2*w.width*w.width))
 		}
-		v += 60 * math.Sin(2*math.Pi*0.15*s)                    // baseline wander
+		v += 60 * math.Sin(2*math.Pi*0.15*s)                 // baseline wander
 		v += 15 * lattice(e.p.seed, streamECG+1, int64(e.n)) // measurement noise
 		dst = append(dst, int16(clamp(math.Round(v), math.MinInt16, math.MaxInt16)))
 		prev := e.phase
