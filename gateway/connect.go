@@ -1,0 +1,379 @@
+package gateway
+
+import (
+	"context"
+
+	"github.com/lsmqtt/lsmqtt/internal/clock"
+	"github.com/lsmqtt/lsmqtt/mqttsn"
+)
+
+// pendingConnect is a CONNECT being processed: the will flow (MQTT-SN v1.2
+// §6.2, Figure 3), then admission and the broker attach. The client's
+// existing session, if any, is untouched until the connect commits.
+type pendingConnect struct {
+	peer      *peer
+	clientID  string
+	clean     bool
+	keepAlive uint16
+	phase     uint8
+	will      *will // from the will flow; nil when none was given or it was deleted
+	willGiven bool  // the will flow ran: its result replaces the stored will
+	retries   uint8
+	timer     clock.Timer
+	ctx       context.Context // ends when the client restarts or gives up, or at Close
+	cancel    context.CancelFunc
+	answer    chan mqttsn.Message // admission exchange waiting for the client's answer
+}
+
+const (
+	phaseWillTopic = iota // WILLTOPICREQ sent
+	phaseWillMsg          // WILLMSGREQ sent
+	phaseAdmit            // admission and broker attach under way
+)
+
+func (pc *pendingConnect) abort() {
+	pc.cancel()
+	stopTimer(pc.timer)
+}
+
+// onConnect starts the connect procedure (§6.2). A CONNECT from an address
+// with a connect in progress restarts it (the client retransmitted).
+func (g *Gateway) onConnect(in *inbound, m *mqttsn.Connect) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return
+	}
+	id := string(m.ClientID)
+	if old := g.connecting[in.key]; old != nil {
+		g.removePending(old)
+	}
+	s := g.byID[id]
+	if (s == nil || !s.state.live()) && g.nLive+len(g.connecting) >= g.cfg.MaxClients {
+		// §6.2: the gateway cannot accept the connection: congestion.
+		g.dropf(dropCongestion, in.key, "MaxClients reached", "client", id)
+		g.m.connects["congestion"].Inc()
+		g.send(in.peer(), &mqttsn.Connack{ReturnCode: mqttsn.RejectedCongestion})
+		return
+	}
+	ctx, cancel := context.WithCancel(g.ctx)
+	pc := &pendingConnect{
+		peer: in.peer(), clientID: id, clean: m.CleanSession, keepAlive: m.Duration,
+		ctx: ctx, cancel: cancel,
+	}
+	pc.peer.netAddr() // built now, under the lock, so the admission goroutine only reads it
+	g.connecting[in.key] = pc
+	g.m.clients[stateConnecting].Inc()
+	if m.Will {
+		// §6.3: with the Will flag the gateway prompts for will topic and message.
+		pc.phase = phaseWillTopic
+		g.send(pc.peer, &mqttsn.WillTopicReq{})
+		g.armConnectTimer(pc)
+		return
+	}
+	g.startAdmission(pc)
+}
+
+func (g *Gateway) removePending(pc *pendingConnect) {
+	if g.connecting[pc.peer.key] == pc {
+		delete(g.connecting, pc.peer.key)
+		g.m.clients[stateConnecting].Dec()
+	}
+	pc.abort()
+}
+
+// armConnectTimer supervises the will flow with Tretry/Nretry (§6.13 applied
+// to the gateway's requests).
+func (g *Gateway) armConnectTimer(pc *pendingConnect) {
+	if pc.timer == nil {
+		pc.timer = g.clk.AfterFunc(g.cfg.RetryInterval, func() { g.onConnectTimer(pc) })
+		return
+	}
+	pc.timer.Reset(g.cfg.RetryInterval)
+}
+
+func (g *Gateway) onConnectTimer(pc *pendingConnect) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed || g.connecting[pc.peer.key] != pc || pc.phase == phaseAdmit {
+		return
+	}
+	if int(pc.retries) >= g.cfg.MaxRetries {
+		g.dropf(dropRetryExhausted, pc.peer.key, "will flow abandoned", "client", pc.clientID)
+		g.removePending(pc)
+		return
+	}
+	pc.retries++
+	var req mqttsn.Message = &mqttsn.WillTopicReq{}
+	if pc.phase == phaseWillMsg {
+		req = &mqttsn.WillMsgReq{}
+	}
+	g.m.retransmit(byte(req.Type()))
+	g.send(pc.peer, req)
+	g.armConnectTimer(pc)
+}
+
+// onWillTopic handles WILLTOPIC during the will flow (§5.4.7, §6.2).
+func (g *Gateway) onWillTopic(in *inbound, m *mqttsn.WillTopic) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	pc := g.connecting[in.key]
+	if pc == nil {
+		g.dropf(dropIllegalState, in.key, "WILLTOPIC outside a will flow")
+		return
+	}
+	switch pc.phase {
+	case phaseWillTopic:
+	case phaseWillMsg:
+		g.send(pc.peer, &mqttsn.WillMsgReq{}) // our WILLMSGREQ was lost
+		return
+	default:
+		return // duplicate; admission is under way
+	}
+	if len(m.Topic) == 0 {
+		// §5.4.7, §6.3: an empty WILLTOPIC deletes will topic and message;
+		// there is no will message to ask for.
+		pc.will, pc.willGiven = nil, true
+		g.startAdmission(pc)
+		return
+	}
+	topic := string(m.Topic)
+	if !validTopicName(topic) {
+		g.dropf(dropIllegalState, in.key, "will topic with wildcards", "topic", topic)
+		g.send(pc.peer, &mqttsn.Connack{ReturnCode: mqttsn.RejectedNotSupported})
+		g.m.connects["not_supported"].Inc()
+		g.removePending(pc)
+		return
+	}
+	pc.will = &will{topic: topic, qos: byte(m.QoS), retain: m.Retain}
+	pc.phase, pc.retries = phaseWillMsg, 0
+	g.send(pc.peer, &mqttsn.WillMsgReq{})
+	g.armConnectTimer(pc)
+}
+
+// onWillMsg handles WILLMSG, the end of the will flow (§5.4.9).
+func (g *Gateway) onWillMsg(in *inbound, m *mqttsn.WillMsg) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	pc := g.connecting[in.key]
+	if pc == nil || pc.phase != phaseWillMsg {
+		if pc == nil {
+			g.dropf(dropIllegalState, in.key, "WILLMSG outside a will flow")
+		}
+		return
+	}
+	pc.will.msg = append([]byte(nil), m.Msg...)
+	pc.willGiven = true
+	g.startAdmission(pc)
+}
+
+// startAdmission hands the connect to a goroutine: admission, then the
+// broker attach, then commit. Call with g.mu held.
+func (g *Gateway) startAdmission(pc *pendingConnect) {
+	stopTimer(pc.timer)
+	pc.phase = phaseAdmit
+	if !g.goBroker(func(context.Context) { g.admitAndAttach(pc) }) {
+		g.dropf(dropCongestion, pc.peer.key, "too many broker calls in progress", "client", pc.clientID)
+		g.m.connects["congestion"].Inc()
+		g.send(pc.peer, &mqttsn.Connack{ReturnCode: mqttsn.RejectedCongestion})
+		g.removePending(pc)
+	}
+}
+
+func (g *Gateway) admitAndAttach(pc *pendingConnect) {
+	req := &AdmitRequest{
+		ClientID:     pc.clientID,
+		Addr:         pc.peer.addr,
+		NodeID:       pc.peer.nodeID(),
+		CleanSession: pc.clean,
+		Exchange: func(ctx context.Context, challenge mqttsn.Message) (mqttsn.Message, error) {
+			return g.exchange(ctx, pc, challenge)
+		},
+	}
+	if err := g.cfg.Authenticator.Admit(pc.ctx, req); err != nil {
+		rc := admitCode(err)
+		g.log.Info("client not admitted", "client", pc.clientID, "from", pc.peer.key.String(), "err", err)
+		g.mu.Lock()
+		g.failConnect(pc, rc, dropAdmission)
+		g.mu.Unlock()
+		return
+	}
+
+	g.mu.Lock()
+	if g.connecting[pc.peer.key] != pc || g.closed {
+		g.mu.Unlock()
+		return
+	}
+	wait, done := g.lifecycleStep(pc.clientID)
+	g.mu.Unlock()
+	defer done()
+
+	ctx, cancel := context.WithTimeout(pc.ctx, g.cfg.BrokerTimeout)
+	defer cancel()
+	err := waitStep(ctx, wait)
+	if err == nil {
+		err = g.broker.Attach(ctx, pc.clientID, pc.clean)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err != nil {
+		g.log.Warn("broker attach failed", "client", pc.clientID, "err", err)
+		g.failConnect(pc, mqttsn.RejectedCongestion, dropBrokerError)
+		return
+	}
+	g.commitConnect(pc)
+}
+
+// failConnect answers a connect that cannot complete. Call with g.mu held.
+func (g *Gateway) failConnect(pc *pendingConnect, rc mqttsn.ReturnCode, r dropReason) {
+	if g.closed || g.connecting[pc.peer.key] != pc {
+		return // superseded: the newer CONNECT gets the answer
+	}
+	g.removePending(pc)
+	g.dropf(r, pc.peer.key, "connect refused", "client", pc.clientID, "code", rc)
+	switch rc {
+	case mqttsn.RejectedCongestion:
+		g.m.connects["congestion"].Inc()
+	case mqttsn.RejectedInvalidTopicID:
+		g.m.connects["invalid_topic"].Inc()
+	default:
+		g.m.connects["not_supported"].Inc()
+	}
+	g.send(pc.peer, &mqttsn.Connack{ReturnCode: rc})
+}
+
+// commitConnect makes the admitted, attached client active. Call with g.mu held.
+//
+// Take-over: a CONNECT with the client id of a session bound to another
+// address takes that session over once it is admitted (in open mode at once,
+// as MQTT 3.1.1 §3.1.4 does for a second connection): the old address gets a
+// DISCONNECT, the will is not published, and CleanSession decides whether the
+// session's state carries over. A connect that fails admission leaves the
+// existing session untouched.
+func (g *Gateway) commitConnect(pc *pendingConnect) {
+	key := pc.peer.key
+	if g.closed || g.connecting[key] != pc {
+		// Superseded after we attached: undo the attach unless a session uses it.
+		if s := g.byID[pc.clientID]; !g.closed && (s == nil || !s.state.live()) {
+			g.detachAsync(pc.clientID, nil)
+		}
+		return
+	}
+	g.removePending(pc)
+	s := g.byID[pc.clientID]
+	if other := g.byAddr[key]; other != nil && other != s {
+		// The address now belongs to another client id: the old one is gone.
+		g.lose(other, "address reused by another client id")
+	}
+	if s == nil {
+		s = &session{id: pc.clientID, state: numStates}
+		g.byID[pc.clientID] = s
+	} else if s.peer != nil {
+		if s.peer.key != key {
+			g.log.Info("session taken over", "client", s.id, "old", s.peer.key.String(), "new", key.String())
+			g.send(s.peer, &mqttsn.Disconnect{})
+		}
+		delete(g.byAddr, s.peer.key)
+	}
+	stopTimer(s.retry)
+	if pc.clean {
+		s.resetState() // §6.3
+	} else {
+		s.topics.forgetKnown() // §6.10: register again before publishing
+		if s.reg != nil {
+			s.reg = nil
+		}
+	}
+	if pc.willGiven {
+		s.will = pc.will
+	}
+	s.clean = pc.clean
+	s.keepAlive = pc.keepAlive
+	s.peer = pc.peer
+	g.byAddr[key] = s
+	s.lastSeen = g.clk.Now()
+	g.setState(s, stateActive)
+	g.armSupervision(s)
+	g.m.connects["accepted"].Inc()
+	g.send(s.peer, &mqttsn.Connack{ReturnCode: mqttsn.Accepted})
+	g.resendOutstanding(s)
+	g.pump(s)
+}
+
+// exchange implements AdmitRequest.Exchange.
+func (g *Gateway) exchange(ctx context.Context, pc *pendingConnect, challenge mqttsn.Message) (mqttsn.Message, error) {
+	answer := make(chan mqttsn.Message, 1)
+	g.mu.Lock()
+	if g.closed || g.connecting[pc.peer.key] != pc {
+		g.mu.Unlock()
+		return nil, context.Canceled
+	}
+	pc.answer = answer
+	sent := g.send(pc.peer, challenge)
+	g.mu.Unlock()
+	if !sent {
+		return nil, errTooLarge
+	}
+	defer func() {
+		g.mu.Lock()
+		if pc.answer == answer {
+			pc.answer = nil
+		}
+		g.mu.Unlock()
+	}()
+	for try := 0; ; try++ {
+		tick := make(chan struct{})
+		t := g.clk.AfterFunc(g.cfg.RetryInterval, func() { close(tick) })
+		select {
+		case m := <-answer:
+			t.Stop()
+			return m, nil
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-pc.ctx.Done():
+			t.Stop()
+			return nil, pc.ctx.Err()
+		case <-tick:
+		}
+		if try >= g.cfg.MaxRetries {
+			return nil, ErrNoAnswer
+		}
+		g.mu.Lock()
+		if g.closed || g.connecting[pc.peer.key] != pc {
+			g.mu.Unlock()
+			return nil, context.Canceled
+		}
+		g.m.retransmit(byte(challenge.Type()))
+		g.send(pc.peer, challenge)
+		g.mu.Unlock()
+	}
+}
+
+// lifecycleStep orders broker Attach/Detach calls for one client id: the
+// caller waits on wait, makes its call, then calls done. Call with g.mu held.
+func (g *Gateway) lifecycleStep(id string) (wait <-chan struct{}, done func()) {
+	prev := g.lifecycle[id]
+	ch := make(chan struct{})
+	g.lifecycle[id] = ch
+	return prev, func() {
+		close(ch)
+		g.mu.Lock()
+		if g.lifecycle[id] == ch {
+			delete(g.lifecycle, id)
+		}
+		g.mu.Unlock()
+	}
+}
+
+func waitStep(ctx context.Context, wait <-chan struct{}) error {
+	if wait == nil {
+		return nil
+	}
+	select {
+	case <-wait:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

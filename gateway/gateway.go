@@ -1,0 +1,211 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lsmqtt/lsmqtt/gateway/broker"
+	"github.com/lsmqtt/lsmqtt/internal/clock"
+)
+
+// Gateway is an MQTT-SN v1.2 gateway in front of an MQTT broker. Create it
+// with New, serve one or more PacketConns with Serve, and stop it with Close.
+type Gateway struct {
+	cfg          Config
+	broker       broker.Broker
+	log          *slog.Logger
+	clk          clock.Clock
+	m            *metrics
+	predefByName map[string]uint16
+	open         bool // the Authenticator is Open
+
+	ctx    context.Context // ends at Close; parent of every broker call
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // Serve loops and async broker calls
+	ops    atomic.Int64   // async broker calls in progress
+
+	mu         sync.Mutex // guards everything below and every session
+	closed     bool
+	conns      []*servedConn
+	byAddr     map[peerKey]*session
+	byID       map[string]*session
+	connecting map[peerKey]*pendingConnect
+	lifecycle  map[string]chan struct{} // last Attach/Detach per client id, to keep them in order
+	nLive      int                      // sessions holding a client slot
+	wbuf       []byte                   // encode buffer for sends
+	advTimer   clock.Timer
+	anonReady  bool // AnonymousClientID is attached
+}
+
+// New returns a gateway that bridges MQTT-SN clients to b. Messages the broker
+// routes to a client must be handed to the gateway's Deliver method: build the
+// broker adapter with a DeliverFunc that calls it.
+func New(cfg Config, b broker.Broker) (*Gateway, error) {
+	if b == nil {
+		return nil, errors.New("gateway: nil broker")
+	}
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	m, err := newMetrics(cfg.Registerer, b)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &Gateway{
+		cfg:          cfg,
+		broker:       b,
+		log:          cfg.Logger,
+		clk:          cfg.Clock,
+		m:            m,
+		predefByName: make(map[string]uint16, len(cfg.PredefinedTopics)),
+		ctx:          ctx,
+		cancel:       cancel,
+		byAddr:       make(map[peerKey]*session),
+		byID:         make(map[string]*session),
+		connecting:   make(map[peerKey]*pendingConnect),
+		lifecycle:    make(map[string]chan struct{}),
+		wbuf:         make([]byte, 0, cfg.MaxDatagram+256),
+	}
+	_, g.open = cfg.Authenticator.(Open)
+	for id, name := range cfg.PredefinedTopics {
+		g.predefByName[name] = id
+	}
+	return g, nil
+}
+
+// Serve reads MQTT-SN datagrams from pc and answers on it until ctx ends or
+// the gateway is closed; then it returns nil. Several PacketConns may be
+// served at once (IPv4 and IPv6 sockets, a border router's conn); a client
+// is answered on the conn it wrote to. Serve does not close pc, but it sets
+// pc's read deadline to stop reading.
+func (g *Gateway) Serve(ctx context.Context, pc net.PacketConn) error {
+	c := &servedConn{pc: pc}
+	c.udp, _ = pc.(*net.UDPConn)
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return errClosed
+	}
+	g.conns = append(g.conns, c)
+	g.wg.Add(1)
+	g.startAdvertising()
+	g.mu.Unlock()
+	defer g.wg.Done()
+	defer g.removeConn(c)
+
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-g.ctx.Done():
+		case <-stop:
+			return
+		}
+		_ = pc.SetReadDeadline(time.Unix(1, 0))
+	}()
+
+	if f := g.cfg.NotifyStarted; f != nil {
+		f(pc)
+	}
+	buf := make([]byte, g.cfg.MaxDatagram+1)
+	for {
+		var err error
+		var n int
+		if c.udp != nil {
+			var ap netip.AddrPort
+			n, ap, err = c.udp.ReadFromUDPAddrPort(buf)
+			if err == nil {
+				g.handleDatagram(buf[:n], peerKey{conn: c, ap: ap}, nil)
+				continue
+			}
+		} else {
+			var addr net.Addr
+			n, addr, err = pc.ReadFrom(buf)
+			if err == nil {
+				g.handleDatagram(buf[:n], peerKey{conn: c, addr: addr.String()}, addr)
+				continue
+			}
+		}
+		if ctx.Err() != nil || g.ctx.Err() != nil {
+			return nil
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			continue // a deadline someone else set; keep serving
+		}
+		return err
+	}
+}
+
+func (g *Gateway) removeConn(c *servedConn) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, x := range g.conns {
+		if x == c {
+			g.conns = append(g.conns[:i], g.conns[i+1:]...)
+			break
+		}
+	}
+}
+
+// Close stops every Serve loop and timer and waits for broker calls in
+// progress to end (they are cancelled). It does not close the broker or the
+// PacketConns. Close is idempotent.
+func (g *Gateway) Close() error {
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return nil
+	}
+	g.closed = true
+	if g.advTimer != nil {
+		g.advTimer.Stop()
+	}
+	for _, s := range g.byID {
+		stopTimer(s.supervise)
+		stopTimer(s.retry)
+	}
+	for _, pc := range g.connecting {
+		pc.abort()
+	}
+	g.cancel()
+	for _, c := range g.conns {
+		_ = c.pc.SetReadDeadline(time.Unix(1, 0))
+	}
+	g.mu.Unlock()
+	g.wg.Wait()
+	return nil
+}
+
+func stopTimer(t clock.Timer) {
+	if t != nil {
+		t.Stop()
+	}
+}
+
+// goBroker runs f on its own goroutine with a context bounded by
+// BrokerTimeout; it reports false (and runs nothing) when MaxBrokerOps calls
+// are already in progress or the gateway is closed. Call with g.mu held.
+func (g *Gateway) goBroker(f func(ctx context.Context)) bool {
+	if g.closed || g.ops.Load() >= int64(g.cfg.MaxBrokerOps) {
+		return false
+	}
+	g.ops.Add(1)
+	g.wg.Add(1)
+	go func() {
+		defer g.wg.Done()
+		defer g.ops.Add(-1)
+		ctx, cancel := context.WithTimeout(g.ctx, g.cfg.BrokerTimeout)
+		defer cancel()
+		f(ctx)
+	}()
+	return true
+}
