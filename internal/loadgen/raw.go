@@ -195,6 +195,13 @@ func RunRaw(ctx context.Context, cfg RawConfig) (*RawResult, error) {
 	}
 	_ = sink.SetReadDeadline(time.Unix(1, 0))
 	readers.Wait()
+	// The readers are gone; whatever is still queued in the socket (readers
+	// that were slow to be scheduled) is counted without waiting.
+	_ = sink.SetReadDeadline(time.Time{})
+	if n := drainQueued(newBatchConn(sink), cfg.Batch, cfg.Size); n > 0 {
+		received.Add(n)
+		lastRecv.Store(int64(time.Since(start)))
+	}
 
 	res.Sent = sent.Load()
 	res.SendErrors = sendErrs.Load()

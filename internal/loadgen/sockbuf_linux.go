@@ -3,6 +3,8 @@ package loadgen
 import (
 	"net"
 
+	"golang.org/x/net/ipv4"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -37,4 +39,21 @@ func getBuffers(c *net.UDPConn) BufSizes {
 		b.Snd, _ = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF)
 	})
 	return b
+}
+
+// drainQueued reads and counts the datagrams queued in the socket without
+// blocking (recvmmsg with MSG_DONTWAIT).
+func drainQueued(bc batchConn, batch, size int) int64 {
+	ms := make([]ipv4.Message, batch)
+	for i := range ms {
+		ms[i].Buffers = [][]byte{make([]byte, size+1)}
+	}
+	var total int64
+	for {
+		n, err := bc.ReadBatch(ms, unix.MSG_DONTWAIT)
+		total += int64(max(n, 0))
+		if err != nil || n <= 0 {
+			return total
+		}
+	}
 }

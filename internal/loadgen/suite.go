@@ -1,0 +1,177 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/lsmqtt/lsmqtt/mqttsn"
+)
+
+// Target is a gateway a suite scenario runs against.
+type Target struct {
+	Gateway string // MQTT-SN UDP address
+	Broker  string // MQTT URL of the broker behind it, "" if none reachable
+	Stop    func() // nil for a target the suite does not own
+}
+
+// Scenario is one named run of a suite. Gateway and SubMQTT are filled in
+// from the Target (SubMQTT only when the scenario sets WantBroker).
+type Scenario struct {
+	Name       string
+	Config     Config
+	WantBroker bool
+}
+
+// StandardSuite is the set `make bench` runs (issue 9's targets): QoS 0 from
+// 100 clients paced at 60k msg/s and unpaced, QoS 1 from one client with one
+// message in flight and from 100 clients, and a burst of 2,000 CONNECTs.
+// Every publish scenario counts delivery end to end at the broker. d is the
+// publish phase of each scenario.
+func StandardSuite(d time.Duration) []Scenario {
+	base := Config{PayloadSize: 32, Duration: d, Topic: "lsmqtt/bench"}
+	with := func(f func(*Config)) Config { c := base; f(&c); return c }
+	return []Scenario{
+		{Name: "qos0-100c-paced-60k", WantBroker: true, Config: with(func(c *Config) { c.Clients, c.QoS, c.Rate = 100, 0, 60000 })},
+		{Name: "qos0-100c-unpaced", WantBroker: true, Config: with(func(c *Config) { c.Clients, c.QoS = 100, 0 })},
+		{Name: "qos1-1c-window1", WantBroker: true, Config: with(func(c *Config) { c.Clients, c.QoS, c.Window = 1, 1, 1 })},
+		{Name: "qos1-100c-window1", WantBroker: true, Config: with(func(c *Config) { c.Clients, c.QoS, c.Window = 100, 1, 1 })},
+		{Name: "connect-burst-2000", Config: with(func(c *Config) {
+			c.Clients, c.QoS, c.Count, c.Duration = 2000, 0, 2000, 0
+			c.TopicType, c.Topic = mqttsn.TopicIDShort, "lb"
+		})},
+	}
+}
+
+// SuiteResult is a suite's raw ceiling and one row per scenario.
+type SuiteResult struct {
+	Raw  *RawResult `json:"raw"`
+	Rows []SuiteRow `json:"rows"`
+}
+
+// SuiteRow is one scenario's outcome.
+type SuiteRow struct {
+	Name   string  `json:"name"`
+	Result *Result `json:"result,omitempty"`
+	Err    string  `json:"error,omitempty"`
+}
+
+// RunSuite measures the raw ceiling once (raw; Size defaults to the first
+// scenario's datagram size, Senders to 100), then runs each scenario against
+// a fresh target from start, stating throughputs against that ceiling.
+func RunSuite(ctx context.Context, scenarios []Scenario, start func(context.Context) (Target, error), raw RawConfig) (*SuiteResult, error) {
+	if len(scenarios) == 0 {
+		return nil, fmt.Errorf("loadgen: empty suite")
+	}
+	if raw.Size <= 0 {
+		raw.Size = scenarios[0].Config.DatagramSize()
+	}
+	if raw.Senders <= 0 {
+		raw.Senders = 100
+	}
+	if raw.Duration <= 0 && raw.Count <= 0 {
+		raw.Duration = 3 * time.Second
+	}
+	rr, err := RunRaw(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	sr := &SuiteResult{Raw: rr}
+	for _, sc := range scenarios {
+		if ctx.Err() != nil {
+			return sr, ctx.Err()
+		}
+		row := SuiteRow{Name: sc.Name}
+		t, err := start(ctx)
+		if err != nil {
+			row.Err = err.Error()
+			sr.Rows = append(sr.Rows, row)
+			continue
+		}
+		cfg := sc.Config
+		cfg.Gateway = t.Gateway
+		if sc.WantBroker {
+			cfg.SubMQTT = t.Broker
+		}
+		if cfg.SubMQTT != "" {
+			cfg.SubQoS = -1
+		}
+		res, err := Run(ctx, cfg, nil)
+		if t.Stop != nil {
+			t.Stop()
+		}
+		if res != nil {
+			res.Raw = rr
+			res.Ratios = ratios(res)
+		}
+		row.Result = res
+		if err != nil {
+			row.Err = err.Error()
+		}
+		sr.Rows = append(sr.Rows, row)
+	}
+	return sr, nil
+}
+
+// WriteTable prints the suite as a Markdown table.
+func (s *SuiteResult) WriteTable(w io.Writer) error {
+	var b strings.Builder
+	r := s.Raw
+	fmt.Fprintf(&b, "raw UDP ceiling: %s datagrams/s of %d B (%d senders → 1 sink, unpaced, sent %s/s, loss %.1f %%)\n\n",
+		num(r.ReceivedPerSec), r.Size, r.Senders, num(r.SentPerSec), r.LossPct)
+	b.WriteString("| scenario | clients | QoS | offered rate | sent/s | acked/s | delivered/s | % of raw | loss % | latency p50 / p99 | notes |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, row := range s.Rows {
+		res := row.Result
+		if res == nil {
+			fmt.Fprintf(&b, "| %s | | | | | | | | | | error: %s |\n", row.Name, row.Err)
+			continue
+		}
+		c, p := res.Config, res.Publish
+		rate := "unpaced"
+		if c.Rate > 0 {
+			rate = num(c.Rate)
+		}
+		head, loss, lat := p.SentPerSec, "—", "—"
+		if c.QoS > 0 {
+			head, loss = p.AckedPerSec, fmt.Sprintf("%.3f (ack)", p.AckLossPct)
+			lat = fmt.Sprintf("%s / %s (ack)", us(p.AckLatency.P50US), us(p.AckLatency.P99US))
+		}
+		if p.Subscriber != "" {
+			head, loss = p.DeliveredPerSec, fmt.Sprintf("%.3f", p.DeliveryLossPct)
+			if c.QoS <= 0 {
+				lat = fmt.Sprintf("%s / %s (e2e)", us(p.E2ELatency.P50US), us(p.E2ELatency.P99US))
+			}
+		}
+		ratio := "—"
+		if res.Ratios != nil && head > 0 {
+			ratio = fmt.Sprintf("%.1f", 100*head/res.Ratios.CeilingPerSec)
+		}
+		var notes []string
+		if cr := res.Connect; cr != nil && (c.Clients >= 1000 || cr.Accepted < c.Clients) {
+			notes = append(notes, fmt.Sprintf("CONNECT burst: %d/%d answered in %s, p50 %s p99 %s",
+				cr.AnsweredFirst, cr.Clients, dur(cr.BurstSeconds), us(cr.Latency.P50US), us(cr.Latency.P99US)))
+		}
+		if p.Retransmissions > 0 {
+			notes = append(notes, fmt.Sprintf("%d retransmissions", p.Retransmissions))
+		}
+		if p.Rejected > 0 {
+			notes = append(notes, fmt.Sprintf("%d rejected (%d congestion)", p.Rejected, p.Congestion))
+		}
+		if row.Err != "" {
+			notes = append(notes, "error: "+row.Err)
+		}
+		dash := func(v float64) string {
+			if v <= 0 {
+				return "—"
+			}
+			return num(v)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", row.Name, c.Clients, c.QoS, rate,
+			dash(p.SentPerSec), dash(p.AckedPerSec), dash(p.DeliveredPerSec), ratio, loss, lat, strings.Join(notes, "; "))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
