@@ -35,7 +35,7 @@ var (
 	ErrForged = errors.New("keywrap: answer does not authenticate")
 	// ErrMismatch: an authentic answer about something other than what was asked.
 	ErrMismatch = errors.New("keywrap: answer does not match the request")
-	// ErrExpired: the key is already past NotAfter.
+	// ErrExpired: a fresh key that is already past NotAfter.
 	ErrExpired = errors.New("keywrap: key already expired")
 )
 
@@ -140,7 +140,10 @@ func (r *Request) Accept(m *mqttsn.TSKeyResponse, now time.Time, opt aead.Option
 		return nil, ErrMismatch
 	}
 	notAfter := time.Unix(int64(m.NotAfter), 0)
-	if !now.Before(notAfter) {
+	// A fresh key must still be valid. A fetched key may be past its expiry:
+	// a caregiver fetches it to read messages sealed before then, and the
+	// envelope receiver applies its own expiry rule to each message.
+	if !r.fetch && !now.Before(notAfter) {
 		return nil, ErrExpired
 	}
 	suite, err := aead.ByID(aead.ID(m.Suite), opt)
