@@ -8,9 +8,11 @@ import (
 	"github.com/lsmqtt/lsmqtt/node/profile"
 )
 
-func z1(t testing.TB) *profile.Profile {
+func z1(t testing.TB) *profile.Profile { return loadProfile(t, "z1") }
+
+func loadProfile(t testing.TB, name string) *profile.Profile {
 	t.Helper()
-	p, err := profile.Load("z1")
+	p, err := profile.Load(name)
 	if err != nil {
 		t.Fatal(err)
 	}
