@@ -67,8 +67,8 @@ func (g *Gateway) onConnect(in *inbound, m *mqttsn.Connect) {
 	if m.Will {
 		// §6.3: with the Will flag the gateway prompts for will topic and message.
 		pc.phase = phaseWillTopic
-		g.send(pc.peer, &mqttsn.WillTopicReq{})
 		g.armConnectTimer(pc)
+		g.send(pc.peer, &mqttsn.WillTopicReq{})
 		return
 	}
 	g.startAdmission(pc)
@@ -109,8 +109,8 @@ func (g *Gateway) onConnectTimer(pc *pendingConnect) {
 		req = &mqttsn.WillMsgReq{}
 	}
 	g.m.retransmit(byte(req.Type()))
-	g.send(pc.peer, req)
 	g.armConnectTimer(pc)
+	g.send(pc.peer, req)
 }
 
 // onWillTopic handles WILLTOPIC during the will flow (§5.4.7, §6.2).
@@ -147,8 +147,8 @@ func (g *Gateway) onWillTopic(in *inbound, m *mqttsn.WillTopic) {
 	}
 	pc.will = &will{topic: topic, qos: byte(m.QoS), retain: m.Retain}
 	pc.phase, pc.retries = phaseWillMsg, 0
-	g.send(pc.peer, &mqttsn.WillMsgReq{})
 	g.armConnectTimer(pc)
+	g.send(pc.peer, &mqttsn.WillMsgReq{})
 }
 
 // onWillMsg handles WILLMSG, the end of the will flow (§5.4.9).
@@ -303,17 +303,6 @@ func (g *Gateway) commitConnect(pc *pendingConnect) {
 // exchange implements AdmitRequest.Exchange.
 func (g *Gateway) exchange(ctx context.Context, pc *pendingConnect, challenge mqttsn.Message) (mqttsn.Message, error) {
 	answer := make(chan mqttsn.Message, 1)
-	g.mu.Lock()
-	if g.closed || g.connecting[pc.peer.key] != pc {
-		g.mu.Unlock()
-		return nil, context.Canceled
-	}
-	pc.answer = answer
-	sent := g.send(pc.peer, challenge)
-	g.mu.Unlock()
-	if !sent {
-		return nil, errTooLarge
-	}
 	defer func() {
 		g.mu.Lock()
 		if pc.answer == answer {
@@ -322,8 +311,26 @@ func (g *Gateway) exchange(ctx context.Context, pc *pendingConnect, challenge mq
 		g.mu.Unlock()
 	}()
 	for try := 0; ; try++ {
+		// The retry timer is armed before the challenge leaves, so that a
+		// virtual clock advanced on its arrival finds it.
 		tick := make(chan struct{})
 		t := g.clk.AfterFunc(g.cfg.RetryInterval, func() { close(tick) })
+		g.mu.Lock()
+		if g.closed || g.connecting[pc.peer.key] != pc {
+			g.mu.Unlock()
+			t.Stop()
+			return nil, context.Canceled
+		}
+		pc.answer = answer
+		if try > 0 {
+			g.m.retransmit(byte(challenge.Type()))
+		}
+		sent := g.send(pc.peer, challenge)
+		g.mu.Unlock()
+		if !sent {
+			t.Stop()
+			return nil, errTooLarge
+		}
 		select {
 		case m := <-answer:
 			t.Stop()
@@ -339,14 +346,6 @@ func (g *Gateway) exchange(ctx context.Context, pc *pendingConnect, challenge mq
 		if try >= g.cfg.MaxRetries {
 			return nil, ErrNoAnswer
 		}
-		g.mu.Lock()
-		if g.closed || g.connecting[pc.peer.key] != pc {
-			g.mu.Unlock()
-			return nil, context.Canceled
-		}
-		g.m.retransmit(byte(challenge.Type()))
-		g.send(pc.peer, challenge)
-		g.mu.Unlock()
 	}
 }
 

@@ -61,8 +61,8 @@ func (g *Gateway) pump(s *session) {
 				continue
 			}
 			s.reg = &outReg{name: q.m.Topic, topicID: reg.id, msgID: r.MsgID, sentAt: g.clk.Now()}
-			g.send(s.peer, &r)
 			g.armRetry(s)
+			g.send(s.peer, &r)
 			return
 		}
 		if q.m.QoS > 0 && len(s.inflight) >= g.cfg.MaxInflight {
@@ -81,16 +81,16 @@ func (g *Gateway) pump(s *session) {
 		}
 		o.sentAt = g.clk.Now()
 		s.inflight = append(s.inflight, o)
-		g.sendOut(s, &o, false)
 		g.armRetry(s)
+		g.sendOut(s, &o, false)
 	}
 	if s.state == stateAwake && len(s.queue) == 0 && len(s.inflight) == 0 && s.reg == nil {
 		// §6.14: PINGRESP closes the transfer; the client is asleep again.
-		g.send(s.peer, &mqttsn.Pingresp{})
 		s.lastSeen = g.clk.Now()
 		stopTimer(s.retry)
 		g.setState(s, stateAsleep)
 		g.armSupervision(s)
+		g.send(s.peer, &mqttsn.Pingresp{})
 	}
 }
 
@@ -220,8 +220,8 @@ func (g *Gateway) onPubrec(in *inbound, id uint16) {
 	o.phase = awaitPubcomp
 	o.m.Payload = nil // delivered; only the PUBREL remains
 	o.retries, o.sentAt = 0, g.clk.Now()
-	g.sendOut(s, o, false)
 	g.armRetry(s)
+	g.sendOut(s, o, false)
 }
 
 // onPubcomp completes a QoS 2 PUBLISH to the client.

@@ -48,30 +48,41 @@ func (g *Gateway) onRetry(s *session) {
 	}
 	now := g.clk.Now()
 	due := func(t time.Time) bool { return !now.Before(t.Add(g.cfg.RetryInterval)) }
+	// First decide and re-arm, then send: whoever sees a retransmission
+	// arrive finds the next retry already scheduled.
 	for i := range s.inflight {
-		o := &s.inflight[i]
-		if !due(o.sentAt) {
-			continue
-		}
-		if int(o.retries) >= g.cfg.MaxRetries {
+		if due(s.inflight[i].sentAt) && int(s.inflight[i].retries) >= g.cfg.MaxRetries {
 			g.retriesExhausted(s)
 			return
 		}
-		o.retries++
-		o.sentAt = now
-		g.sendOut(s, o, true)
 	}
-	if r := s.reg; r != nil && due(r.sentAt) {
-		if int(r.retries) >= g.cfg.MaxRetries {
-			g.retriesExhausted(s)
-			return
+	if r := s.reg; r != nil && due(r.sentAt) && int(r.retries) >= g.cfg.MaxRetries {
+		g.retriesExhausted(s)
+		return
+	}
+	var resend []int
+	for i := range s.inflight {
+		if o := &s.inflight[i]; due(o.sentAt) {
+			o.retries++
+			o.sentAt = now
+			resend = append(resend, i)
 		}
+	}
+	r := s.reg
+	if r != nil && due(r.sentAt) {
 		r.retries++
 		r.sentAt = now
+	} else {
+		r = nil
+	}
+	g.armRetry(s)
+	for _, i := range resend {
+		g.sendOut(s, &s.inflight[i], true)
+	}
+	if r != nil {
 		g.m.retransmit(byte(mqttsn.TypeRegister))
 		g.send(s.peer, &mqttsn.Register{TopicID: r.topicID, MsgID: r.msgID, TopicName: []byte(r.name)})
 	}
-	g.armRetry(s)
 }
 
 func (g *Gateway) retriesExhausted(s *session) {
@@ -112,13 +123,16 @@ func (g *Gateway) sendOut(s *session, o *outMsg, retry bool) {
 func (g *Gateway) resendOutstanding(s *session) {
 	now := g.clk.Now()
 	for i := range s.inflight {
-		o := &s.inflight[i]
-		o.retries, o.sentAt = 0, now
-		g.sendOut(s, o, true)
+		s.inflight[i].retries, s.inflight[i].sentAt = 0, now
 	}
 	if r := s.reg; r != nil {
 		r.retries, r.sentAt = 0, now
-		g.send(s.peer, &mqttsn.Register{TopicID: r.topicID, MsgID: r.msgID, TopicName: []byte(r.name)})
 	}
 	g.armRetry(s)
+	for i := range s.inflight {
+		g.sendOut(s, &s.inflight[i], true)
+	}
+	if r := s.reg; r != nil {
+		g.send(s.peer, &mqttsn.Register{TopicID: r.topicID, MsgID: r.msgID, TopicName: []byte(r.name)})
+	}
 }

@@ -28,8 +28,8 @@ type session struct {
 
 	nextMsgID uint16
 	queue     []queuedMsg // waiting to be sent (asleep, window full, REGISTER outstanding)
-	inflight  []outMsg         // QoS 1/2 sent to the client, not yet acknowledged
-	reg       *outReg          // gateway REGISTER awaiting REGACK (§6.10)
+	inflight  []outMsg    // QoS 1/2 sent to the client, not yet acknowledged
+	reg       *outReg     // gateway REGISTER awaiting REGACK (§6.10)
 
 	inBusy      []uint16 // client QoS 1/2 msg ids being published to the broker
 	inQoS2      []uint16 // client QoS 2 msg ids published and PUBREC'd, awaiting PUBREL

@@ -84,8 +84,9 @@ func (g *Gateway) onDisconnect(in *inbound, m *mqttsn.Disconnect) {
 	if pc := g.connecting[in.key]; pc != nil {
 		g.removePending(pc) // the client gave up connecting
 	}
+	// The answer leaves last, once the state it announces is in place.
+	defer g.send(in.peer(), &mqttsn.Disconnect{})
 	s := g.byAddr[in.key]
-	g.send(in.peer(), &mqttsn.Disconnect{})
 	if s == nil {
 		return
 	}
