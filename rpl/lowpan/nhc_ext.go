@@ -58,10 +58,12 @@ func protoOfNHC(d byte) (uint8, bool) {
 }
 
 // compressible reports whether the header of type proto at the start of b
-// can be NHC-compressed by this package.
+// (which runs to the end of the packet) can be NHC-compressed by this package.
 func compressible(proto uint8, b []byte) bool {
 	if proto == ipv6.ProtoUDP {
-		return len(b) >= ipv6.UDPHeaderLen
+		// The length is elided (RFC 6282 §4.3.3), so only a UDP header
+		// whose Length field is right can be compressed.
+		return len(b) >= ipv6.UDPHeaderLen && int(b[4])<<8|int(b[5]) == len(b)
 	}
 	if _, ok := eidOf(proto); !ok {
 		return false
