@@ -562,3 +562,18 @@ func TestCloseUnblocksRequests(t *testing.T) {
 	}
 	h.c.Close() // idempotent
 }
+
+// A gateway may publish on a new topic id right after SUBACK; the client must
+// know the id by the time it reads that PUBLISH.
+func TestPublishRightAfterSuback(t *testing.T) {
+	h := setup(t, Config{})
+	h.connect(t)
+	done := async(func() error { _, err := h.c.Subscribe(ctx, Named("ward/9/spo2"), mqttsn.QoS0); return err })
+	s := h.gw.expect(mqttsn.TypeSubscribe).(*mqttsn.Subscribe)
+	h.gw.send(&mqttsn.Suback{TopicID: 33, MsgID: s.MsgID})
+	h.gw.send(&mqttsn.Publish{TopicID: 33, Data: []byte("98")})
+	waitOK(t, done)
+	if m := recvPub(t, h.pubs); m.Topic != "ward/9/spo2" || string(m.Data) != "98" {
+		t.Fatalf("delivered %+v", m)
+	}
+}

@@ -19,8 +19,14 @@ func (c *Client) Register(ctx context.Context, name string) (uint16, error) {
 	}
 	defer release(c.regSem)
 	id := c.nextMsgID()
+	remember := func(m mqttsn.Message) {
+		if ack := m.(*mqttsn.Regack); ack.ReturnCode == mqttsn.Accepted {
+			c.topicByName[name] = ack.TopicID
+			c.topicByID[ack.TopicID] = name
+		}
+	}
 	r, err := c.transact(ctx, &mqttsn.Register{MsgID: id, TopicName: []byte(name)},
-		expect(mqttsn.TypeRegack, int(id)), txOpts{lostOnTimeout: true})
+		expect(mqttsn.TypeRegack, int(id)), txOpts{lostOnTimeout: true, onAnswer: remember})
 	if err != nil {
 		return 0, err
 	}
@@ -28,10 +34,6 @@ func (c *Client) Register(ctx context.Context, name string) (uint16, error) {
 	if err := ack.ReturnCode.Err(); err != nil {
 		return 0, err
 	}
-	c.mu.Lock()
-	c.topicByName[name] = ack.TopicID
-	c.topicByID[ack.TopicID] = name
-	c.mu.Unlock()
 	return ack.TopicID, nil
 }
 

@@ -28,19 +28,21 @@ func (c *Client) Subscribe(ctx context.Context, t Topic, qos mqttsn.QoS) (Subscr
 	}
 	defer release(c.subSem)
 	s.MsgID = c.nextMsgID()
-	r, err := c.transact(ctx, s, expect(mqttsn.TypeSuback, int(s.MsgID)), txOpts{lostOnTimeout: true})
+	// The gateway may publish right after SUBACK: learn the id on the reader.
+	remember := func(m mqttsn.Message) {
+		ack := m.(*mqttsn.Suback)
+		if ack.ReturnCode == mqttsn.Accepted && t.Type == mqttsn.TopicIDNormal && ack.TopicID != 0 && !isWildcard(t.Name) {
+			c.topicByID[ack.TopicID] = t.Name
+			c.topicByName[t.Name] = ack.TopicID
+		}
+	}
+	r, err := c.transact(ctx, s, expect(mqttsn.TypeSuback, int(s.MsgID)), txOpts{lostOnTimeout: true, onAnswer: remember})
 	if err != nil {
 		return Subscription{}, err
 	}
 	ack := r.m.(*mqttsn.Suback)
 	if err := ack.ReturnCode.Err(); err != nil {
 		return Subscription{}, err
-	}
-	if t.Type == mqttsn.TopicIDNormal && ack.TopicID != 0 && t.Name != "" {
-		c.mu.Lock()
-		c.topicByID[ack.TopicID] = t.Name
-		c.topicByName[t.Name] = ack.TopicID
-		c.mu.Unlock()
 	}
 	return Subscription{QoS: ack.QoS, TopicID: ack.TopicID}, nil
 }
@@ -90,4 +92,13 @@ func (c *Client) topicFields(t Topic, name *[]byte, id *uint16) error {
 		return ErrTopic
 	}
 	return nil
+}
+
+func isWildcard(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if name[i] == '+' || name[i] == '#' {
+			return true
+		}
+	}
+	return false
 }

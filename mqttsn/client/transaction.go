@@ -13,7 +13,11 @@ import (
 type waiter struct {
 	match   func(m mqttsn.Message, from net.Addr) bool
 	anyAddr bool // accept answers from any address (discovery), not only the gateway
-	ch      chan result
+	// onAnswer, if set, runs on the reader with c.mu held when the answer
+	// matches, before the reader handles the next datagram: state the answer
+	// creates (a topic id from SUBACK) exists before a PUBLISH that uses it.
+	onAnswer func(mqttsn.Message)
+	ch       chan result
 }
 
 type result struct {
@@ -46,6 +50,9 @@ func (c *Client) offer(m mqttsn.Message, from net.Addr, fromGW bool) bool {
 	for i, w := range c.waiters {
 		if (fromGW || w.anyAddr) && w.match(m, from) {
 			c.waiters = append(c.waiters[:i], c.waiters[i+1:]...)
+			if w.onAnswer != nil {
+				w.onAnswer(m)
+			}
 			w.ch <- result{m: m, from: from} // buffered, never blocks
 			return true
 		}
@@ -71,6 +78,7 @@ type txOpts struct {
 	lostOnTimeout   bool     // a timeout means the connection is lost (§6.13)
 	resetOnActivity bool     // restart Tretry on any datagram from the gateway (§6.14)
 	backoff         bool     // double the interval after each retransmission (SEARCHGW, §6.1)
+	onAnswer        func(mqttsn.Message)
 }
 
 // transact sends req and waits for the first message match accepts,
@@ -78,7 +86,7 @@ type txOpts struct {
 // armed before each send so a test driving a virtual clock sees it pending
 // as soon as it sees the datagram.
 func (c *Client) transact(ctx context.Context, req mqttsn.Message, match func(mqttsn.Message, net.Addr) bool, o txOpts) (result, error) {
-	w := &waiter{match: match, anyAddr: o.anyAddr, ch: make(chan result, 1)}
+	w := &waiter{match: match, anyAddr: o.anyAddr, onAnswer: o.onAnswer, ch: make(chan result, 1)}
 	c.addWaiter(w)
 	defer c.removeWaiter(w)
 	tick := make(chan struct{}, 1)
