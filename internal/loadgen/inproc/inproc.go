@@ -1,0 +1,128 @@
+// Package inproc starts lsmqtt's own MQTT-SN gateway (package gateway) with
+// the embedded mochi-mqtt broker (gateway/broker) on loopback, as a target
+// for the load generator: `lsmqtt bench --embedded`, `make bench` and the
+// loadgen integration tests. The gateway's UDP socket gets the same large
+// buffers the raw ceiling's sink gets, so the two compare fairly.
+package inproc
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+
+	"github.com/lsmqtt/lsmqtt/gateway"
+	"github.com/lsmqtt/lsmqtt/gateway/broker"
+	"github.com/lsmqtt/lsmqtt/internal/loadgen"
+)
+
+// Config configures Start. The zero value is usable.
+type Config struct {
+	// Addr is the gateway's UDP address (default "127.0.0.1:0").
+	Addr string
+	// BrokerAddr is the embedded broker's MQTT TCP address (default
+	// "127.0.0.1:0").
+	BrokerAddr string
+	// SockBuf is the gateway socket's receive and send buffer (default 8 MiB).
+	SockBuf int
+	// Gateway is passed to gateway.New (Logger is filled from Logger).
+	Gateway gateway.Config
+	// Logger receives the gateway's and broker's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Instance is a running gateway and broker.
+type Instance struct {
+	Gateway *gateway.Gateway
+	Broker  *broker.Embedded
+	conn    *net.UDPConn
+	cancel  context.CancelFunc
+	done    chan error
+	once    sync.Once
+}
+
+// Start starts a gateway and its embedded broker and returns once the
+// gateway reads its socket.
+func Start(ctx context.Context, cfg Config) (*Instance, error) {
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
+	}
+	if cfg.BrokerAddr == "" {
+		cfg.BrokerAddr = "127.0.0.1:0"
+	}
+	if cfg.SockBuf <= 0 {
+		cfg.SockBuf = 8 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	emb, err := broker.NewEmbedded(broker.EmbeddedConfig{TCPAddr: cfg.BrokerAddr, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
+	gcfg := cfg.Gateway
+	gcfg.Logger = cfg.Logger
+	if gcfg.AdvertiseInterval == 0 {
+		gcfg.AdvertiseInterval = -1
+	}
+	started := make(chan struct{})
+	notify := gcfg.NotifyStarted
+	gcfg.NotifyStarted = func(pc net.PacketConn) {
+		if notify != nil {
+			notify(pc)
+		}
+		close(started)
+	}
+	gw, err := gateway.New(gcfg, emb)
+	if err != nil {
+		emb.Close()
+		return nil, err
+	}
+	emb.SetDeliver(gw.Deliver)
+	laddr, err := net.ResolveUDPAddr("udp", cfg.Addr)
+	if err != nil {
+		emb.Close()
+		return nil, err
+	}
+	conn, err := net.ListenUDP("udp", laddr)
+	if err != nil {
+		emb.Close()
+		return nil, fmt.Errorf("inproc: gateway socket: %w", err)
+	}
+	setBuf(conn, cfg.SockBuf)
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	in := &Instance{Gateway: gw, Broker: emb, conn: conn, cancel: cancel, done: make(chan error, 1)}
+	go func() { in.done <- gw.Serve(sctx, conn) }()
+	select {
+	case <-started:
+	case err := <-in.done:
+		in.done <- err
+		in.Close()
+		return nil, fmt.Errorf("inproc: gateway stopped at once: %v", err)
+	}
+	return in, nil
+}
+
+// Addr is the gateway's UDP address.
+func (in *Instance) Addr() string { return in.conn.LocalAddr().String() }
+
+// BrokerURL is the embedded broker's MQTT URL.
+func (in *Instance) BrokerURL() string { return "mqtt://" + in.Broker.TCPAddr() }
+
+// Target describes the instance for loadgen.RunSuite; its Stop closes it.
+func (in *Instance) Target() loadgen.Target {
+	return loadgen.Target{Gateway: in.Addr(), Broker: in.BrokerURL(), Stop: func() { in.Close() }}
+}
+
+// Close stops the gateway, then the broker, and closes the socket.
+func (in *Instance) Close() error {
+	in.once.Do(func() {
+		in.cancel()
+		in.Gateway.Close()
+		<-in.done
+		in.Broker.Close()
+		in.conn.Close()
+	})
+	return nil
+}
