@@ -108,11 +108,16 @@ func (f Figures) TransactionMJ() float64 {
 // LifetimeHours is the publishing mote's battery life at rate transactions
 // per hour: battery energy / (idle floor over an hour + rate × NodeMJ).
 func (f Figures) LifetimeHours(b profile.Battery, rate float64) float64 {
+	return f.LifetimeHoursJ(b.EnergyJ(), rate)
+}
+
+// LifetimeHoursJ is LifetimeHours for a battery of batteryJ joules.
+func (f Figures) LifetimeHoursJ(batteryJ, rate float64) float64 {
 	perHour := f.IdlePowerMW*3600 + rate*f.NodeMJ()
 	if perHour <= 0 {
 		return math.Inf(1)
 	}
-	return b.EnergyJ() * 1000 / perHour
+	return batteryJ * 1000 / perHour
 }
 
 // Source supplies per-transaction figures for a scheme.
