@@ -81,7 +81,7 @@ func newMetrics(reg prometheus.Registerer, b broker.Broker) (*metrics, error) {
 	inC, outC, reC := map[string]prometheus.Counter{}, map[string]prometheus.Counter{}, map[string]prometheus.Counter{}
 	for t := 0; t < 256; t++ {
 		name := msgTypeName(byte(t))
-		if inC[name] == nil {
+		if inC[name] == nil && t != publishType { // PUBLISH is counted by QoS below
 			inC[name] = in.WithLabelValues(name, "")
 			outC[name] = out.WithLabelValues(name, "")
 		}
