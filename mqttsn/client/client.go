@@ -42,7 +42,6 @@ type Client struct {
 	wakeInterval time.Duration
 
 	regSem, pubSem, subSem, pingSem, willSem chan struct{}
-	activity                                 chan struct{} // a datagram from the gateway arrived (Wake)
 	kaTick                                   chan struct{}
 
 	queue      *queue
@@ -102,12 +101,6 @@ func (c *Client) State() State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.state
-}
-
-func (c *Client) setState(s State) {
-	c.mu.Lock()
-	c.state = s
-	c.mu.Unlock()
 }
 
 // Gateway returns the address of the gateway the client talks to.
