@@ -445,6 +445,18 @@ func TestExtensionRequestAndUnsolicited(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.gw.expect(req)
+	// An extension message from another gateway reaches OnUnsolicited too.
+	other := newFakeGW(t)
+	other.peer = h.conn.LocalAddr()
+	other.send(&mqttsn.Unknown{MsgType: push, Body: []byte{7}})
+	select {
+	case m := <-h.ext:
+		if u := m.(*mqttsn.Unknown); u.Body[0] != 7 {
+			t.Fatalf("unsolicited %#v", u)
+		}
+	case <-time.After(safety):
+		t.Fatal("OnUnsolicited not called for another sender")
+	}
 }
 
 func TestSearchGWAndAdvertise(t *testing.T) {

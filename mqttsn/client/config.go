@@ -49,9 +49,10 @@ type Config struct {
 
 	// OnPublish receives every PUBLISH from the gateway (duplicates removed).
 	OnPublish func(Message)
-	// OnUnsolicited receives extension and unknown messages from the gateway
-	// that no Request is waiting for.
-	OnUnsolicited func(mqttsn.Message)
+	// OnUnsolicited receives extension and unknown messages (reserved
+	// types) that no Request is waiting for: from the gateway, or from any
+	// other address (e.g. another gateway during a handover).
+	OnUnsolicited func(m mqttsn.Message, from net.Addr)
 	// OnAdvertise is called for each ADVERTISE received from any gateway.
 	OnAdvertise func(Gateway)
 	// OnDisconnect is called when the connection ends without Disconnect:

@@ -119,7 +119,7 @@ func setup(t *testing.T, cfg Config) *harness {
 		cfg.Clock = h.clk
 	}
 	cfg.OnPublish = func(m Message) { h.pubs <- m }
-	cfg.OnUnsolicited = func(m mqttsn.Message) { h.ext <- m }
+	cfg.OnUnsolicited = func(m mqttsn.Message, _ net.Addr) { h.ext <- m }
 	cfg.OnDisconnect = func(err error) { h.disc <- err }
 	cfg.OnAdvertise = func(g Gateway) { h.adv <- g }
 	h.c = New(conn, h.gw.addr(), cfg)

@@ -57,6 +57,13 @@ func (c *Client) dispatch(m mqttsn.Message, from net.Addr) {
 	case *mqttsn.SearchGW:
 		return // answering other clients' searches is optional (§6.1); we do not
 	}
+	if !fromGW && m.Type().IsReserved() && c.cfg.OnUnsolicited != nil {
+		// Extension messages may come from elsewhere (another gateway during
+		// a handover): the application decides.
+		f := c.cfg.OnUnsolicited
+		c.queue.push(func() { f(m, from) })
+		return
+	}
 	if !fromGW {
 		c.stats.ignored.Add(1)
 		c.log.Debug("mqttsn datagram from a stranger ignored", "type", m.Type().String(), "from", from.String())
@@ -108,7 +115,7 @@ func (c *Client) dispatch(m mqttsn.Message, from net.Addr) {
 	default:
 		if m.Type().IsReserved() { // extension or unknown message nobody waits for
 			if f := c.cfg.OnUnsolicited; f != nil {
-				c.queue.push(func() { f(m) })
+				c.queue.push(func() { f(m, from) })
 				return
 			}
 		}
