@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/lsmqtt/lsmqtt/internal/loadgen"
+	"github.com/lsmqtt/lsmqtt/internal/loadgen/inproc"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
 )
 
@@ -66,6 +68,8 @@ func init() {
 				Usage: "wait at most this long after the last PUBLISH for acks and deliveries"},
 			&cli.IntFlag{Name: "batch", Value: 32, EnvVars: env("batch"),
 				Usage: "QoS -1/0 datagrams per sendmmsg when several are due"},
+			&cli.IntFlag{Name: "senders", EnvVars: env("senders"),
+				Usage: "goroutines sending the QoS -1/0 PUBLISHes of all clients (0: GOMAXPROCS/2, at least 1)"},
 			&cli.IntFlag{Name: "sockbuf", Value: 1 << 20, EnvVars: env("sockbuf"),
 				Usage: "socket buffer bytes per client socket (forced past rmem_max when permitted)"},
 			&cli.StringFlag{Name: "sub-mqtt", EnvVars: env("sub-mqtt"),
@@ -88,10 +92,16 @@ func init() {
 				Usage: "raw datagram octets (default: this run's PUBLISH datagram size)"},
 			&cli.Float64Flag{Name: "raw-rate", EnvVars: env("raw-rate"),
 				Usage: "raw offered datagrams/s in total (0: unpaced, the ceiling)"},
+			&cli.IntFlag{Name: "raw-workers", EnvVars: env("raw-workers"),
+				Usage: "goroutines driving the raw sender sockets (0: GOMAXPROCS minus readers, at least 1)"},
 			&cli.IntFlag{Name: "raw-readers", Value: 1, EnvVars: env("raw-readers"),
 				Usage: "goroutines reading the raw sink socket"},
 			&cli.StringFlag{Name: "raw-sink", EnvVars: env("raw-sink"),
 				Usage: "raw sink bind address (default 127.0.0.1:0, or [::1]:0 for an IPv6 gateway)"},
+			&cli.BoolFlag{Name: "embedded", EnvVars: env("embedded"),
+				Usage: "run against an in-process lsmqtt gateway with its embedded broker (no --gateway needed; --sub-mqtt defaults to that broker)"},
+			&cli.BoolFlag{Name: "suite", EnvVars: env("suite"),
+				Usage: "run the standard set (QoS 0 paced/unpaced, QoS 1 with 1 and 100 clients, 2,000-CONNECT burst) against --embedded gateways and print a table; --duration is each scenario's publish phase"},
 			&cli.BoolFlag{Name: "json", EnvVars: env("json"),
 				Usage: "print the result as JSON"},
 		},
@@ -105,7 +115,7 @@ func runBench(c *cli.Context) error {
 		raw = &loadgen.RawConfig{
 			Sink: c.String("raw-sink"), Senders: c.Int("raw-senders"), Size: c.Int("raw-size"),
 			Rate: c.Float64("raw-rate"), Duration: c.Duration("raw-duration"), Readers: c.Int("raw-readers"),
-			Batch: c.Int("batch"), Logger: logger,
+			Workers: c.Int("raw-workers"), Batch: c.Int("batch"), Logger: logger,
 		}
 	}
 	if c.Bool("raw") {
@@ -128,6 +138,24 @@ func runBench(c *cli.Context) error {
 		return printBench(c, res, res.WriteText)
 	}
 
+	if c.Bool("suite") {
+		return runSuite(c)
+	}
+	if c.Bool("embedded") {
+		in, err := inproc.Start(c.Context, inproc.Config{Logger: logger})
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		if err := c.Set("gateway", in.Addr()); err != nil {
+			return err
+		}
+		if !c.IsSet("sub-mqtt") && !c.Bool("sub-mqttsn") {
+			if err := c.Set("sub-mqtt", in.BrokerURL()); err != nil {
+				return err
+			}
+		}
+	}
 	cfg, err := benchConfig(c)
 	if err != nil {
 		return err
@@ -142,6 +170,33 @@ func runBench(c *cli.Context) error {
 	return err
 }
 
+// runSuite runs the standard set, each scenario against a fresh in-process
+// gateway, after one raw ceiling measurement.
+func runSuite(c *cli.Context) error {
+	d := c.Duration("duration")
+	raw := loadgen.RawConfig{Senders: c.Int("raw-senders"), Size: c.Int("raw-size"), Duration: c.Duration("raw-duration"),
+		Readers: c.Int("raw-readers"), Workers: c.Int("raw-workers"), Batch: c.Int("batch"), Logger: logger}
+	start := func(ctx context.Context) (loadgen.Target, error) {
+		in, err := inproc.Start(ctx, inproc.Config{Logger: logger})
+		if err != nil {
+			return loadgen.Target{}, err
+		}
+		return in.Target(), nil
+	}
+	scs := loadgen.StandardSuite(d)
+	for i := range scs {
+		scs[i].Config.Logger = logger
+	}
+	sr, err := loadgen.RunSuite(c.Context, scs, start, raw)
+	if err != nil && sr == nil {
+		return err
+	}
+	if perr := printBench(c, sr, sr.WriteTable); perr != nil {
+		return perr
+	}
+	return err
+}
+
 func benchConfig(c *cli.Context) (loadgen.Config, error) {
 	cfg := loadgen.Config{
 		Gateway: c.String("gateway"), Clients: c.Int("clients"), ClientIDPrefix: c.String("client-prefix"),
@@ -149,7 +204,7 @@ func benchConfig(c *cli.Context) (loadgen.Config, error) {
 		PayloadSize: c.Int("payload"), Rate: c.Float64("rate"), Duration: c.Duration("duration"),
 		Count: c.Int64("count"), Window: c.Int("window"), RetryTimeout: c.Duration("retry-timeout"),
 		MaxRetries: c.Int("max-retries"), ConnectTimeout: c.Duration("connect-timeout"),
-		ConnectRetries: c.Int("connect-retries"), Drain: c.Duration("drain"), Batch: c.Int("batch"),
+		ConnectRetries: c.Int("connect-retries"), Drain: c.Duration("drain"), Batch: c.Int("batch"), Senders: c.Int("senders"),
 		SockBuf: c.Int("sockbuf"), SubMQTT: c.String("sub-mqtt"), SubMQTTSN: c.Bool("sub-mqttsn"),
 		SubQoS: c.Int("sub-qos"), SubTopic: c.String("sub-topic"), Logger: logger,
 	}

@@ -45,6 +45,7 @@ type slot struct {
 type client struct {
 	r    *runner
 	idx  int
+	pidx int // index of this client's pacer in the publish phase
 	id   []byte
 	conn *net.UDPConn
 	bc   batchConn

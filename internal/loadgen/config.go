@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -69,6 +70,10 @@ type Config struct {
 	// Batch is the number of QoS -1/0 PUBLISHes one sendmmsg carries when
 	// several are due at once (default 32).
 	Batch int
+	// Senders is the number of goroutines that send the QoS -1/0 PUBLISHes
+	// of all clients (default GOMAXPROCS/2, at least 1). QoS 1/2 clients
+	// each send from their own goroutine, clocked by their acknowledgements.
+	Senders int
 	// SockBuf is the socket buffer size requested for every client socket
 	// (default 1 MiB) and, times 8, for MQTT-SN subscriber sockets.
 	SockBuf int
@@ -178,6 +183,9 @@ func (c *Config) fill() error {
 	}
 	if c.Batch <= 0 {
 		c.Batch = 32
+	}
+	if c.Senders <= 0 {
+		c.Senders = max(1, runtime.GOMAXPROCS(0)/2)
 	}
 	if c.SockBuf <= 0 {
 		c.SockBuf = 1 << 20

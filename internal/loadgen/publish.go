@@ -8,15 +8,11 @@ import (
 	"github.com/lsmqtt/lsmqtt/mqttsn"
 )
 
-// publisher is a client's sender for the publish phase. It runs on its own
-// goroutine and returns when its schedule is exhausted or the run stops, and,
-// for QoS 1/2, once everything in flight is answered or the drain ends.
+// publish is a QoS 1/2 client's sender for the publish phase. It runs on
+// its own goroutine and returns when its schedule is exhausted or the run
+// stops, and once everything in flight is answered or the drain ends.
 func (c *client) publish(p *pacer) {
-	if c.r.cfg.QoS <= 0 {
-		c.publishUnacked(p)
-	} else {
-		c.publishAcked(p)
-	}
+	c.publishAcked(p)
 	if lim := p.offered(); lim >= 0 {
 		c.offered = lim
 	}
@@ -44,40 +40,30 @@ func (r *runner) waitUntil(tm *time.Timer, t time.Time) bool {
 	}
 }
 
-// publishUnacked sends QoS -1/0 PUBLISHes: whatever is due goes out in one
-// sendmmsg of up to Batch datagrams.
-func (c *client) publishUnacked(p *pacer) {
-	r := c.r
+// publishUnacked sends QoS -1/0 PUBLISHes for the clients cs from one
+// goroutine: whatever is due for a client goes out in one sendmmsg of up to
+// Batch datagrams (see driver).
+func (r *runner) publishUnacked(cs []*client, all []pacer) {
 	batch := r.cfg.Batch
 	payload := make([]byte, r.cfg.PayloadSize)
-	pub := c.newPublish(payload)
 	ms := make([]ipv4.Message, batch)
 	bufs := make([][]byte, batch)
 	for i := range ms {
 		bufs[i] = make([]byte, 0, r.dgram)
 		ms[i].Buffers = [][]byte{nil}
 	}
-	tm := time.NewTimer(time.Hour)
-	tm.Stop()
-	var seq int64
-	for !r.stopped.Load() {
-		if lim := p.offered(); lim >= 0 && seq >= lim {
-			break
-		}
-		now := time.Now()
-		k := p.due(now) - seq
-		if k <= 0 {
-			if !r.waitUntil(tm, p.at(seq)) {
-				break
-			}
-			continue
-		}
-		k = min(k, int64(batch))
-		ns := now.UnixNano()
-		for j := range k {
-			stamp(payload, ns, uint32(c.idx), uint32(seq+j))
-			bufs[j], _ = pub.AppendBinary(bufs[j][:0])
-			ms[j].Buffers[0] = bufs[j]
+	ps := make([]pacer, len(cs))
+	for j, c := range cs {
+		ps[j] = all[c.pidx]
+	}
+	d := &driver{pacers: ps, batch: int64(batch), stopped: &r.stopped, stop: r.stop, send: func(j int, seq, k int64) {
+		c := cs[j]
+		pub := c.newPublish(payload)
+		ns := nowNano()
+		for m := range k {
+			stamp(payload, ns, uint32(c.idx), uint32(seq+m))
+			bufs[m], _ = pub.AppendBinary(bufs[m][:0])
+			ms[m].Buffers[0] = bufs[m]
 		}
 		n, err := c.bc.WriteBatch(ms[:k], 0)
 		n = max(n, 0)
@@ -86,9 +72,14 @@ func (c *client) publishUnacked(p *pacer) {
 			c.sendErrs += k - int64(n)
 		}
 		c.lastSend = ns
-		seq += k
+	}}
+	d.run()
+	for j, c := range cs {
+		c.offered = d.done[j]
+		if lim := ps[j].offered(); lim >= 0 {
+			c.offered = lim
+		}
 	}
-	c.offered = seq
 }
 
 // publishAcked sends QoS 1/2 PUBLISHes, at most Window in flight; the reader

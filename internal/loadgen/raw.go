@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,9 +20,11 @@ type RawConfig struct {
 	// Sink is where the sink socket binds; default "127.0.0.1:0". Use
 	// "[::1]:0" to measure IPv6 loopback.
 	Sink string
-	// Senders is the number of sender sockets, each with its own goroutine
-	// (default 1).
+	// Senders is the number of sender sockets (default 1).
 	Senders int
+	// Workers is the number of goroutines driving the sender sockets
+	// (default GOMAXPROCS minus Readers, at least 1).
+	Workers int
 	// Size is the UDP payload size in bytes (default 32).
 	Size int
 	// Rate is the total offered rate in datagrams/s; 0 sends unpaced.
@@ -68,6 +71,9 @@ func (c *RawConfig) fill() error {
 	if c.Readers <= 0 {
 		c.Readers = 1
 	}
+	if c.Workers <= 0 {
+		c.Workers = max(1, runtime.GOMAXPROCS(0)-c.Readers)
+	}
 	if c.Drain <= 0 {
 		c.Drain = time.Second
 	}
@@ -84,6 +90,7 @@ func (c *RawConfig) fill() error {
 // machine's ceiling for datagrams of this size.
 type RawResult struct {
 	Senders  int     `json:"senders"`
+	Workers  int     `json:"workers"`
 	Size     int     `json:"datagram_size"`
 	Rate     float64 `json:"rate"` // requested, 0 = unpaced
 	Offered  int64   `json:"offered"`
@@ -121,7 +128,7 @@ func RunRaw(ctx context.Context, cfg RawConfig) (*RawResult, error) {
 		return nil, fmt.Errorf("loadgen: raw sink: %w", err)
 	}
 	defer sink.Close()
-	res := &RawResult{Senders: cfg.Senders, Size: cfg.Size, Rate: cfg.Rate}
+	res := &RawResult{Senders: cfg.Senders, Workers: cfg.Workers, Size: cfg.Size, Rate: cfg.Rate}
 	res.SinkBuffers = setBuffers(sink, cfg.SockBuf, 0)
 	saddr := sink.LocalAddr().(*net.UDPAddr)
 
@@ -157,25 +164,27 @@ func RunRaw(ctx context.Context, cfg RawConfig) (*RawResult, error) {
 		limit = cfg.Count
 	}
 	var stop atomic.Bool
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	stopCh := make(chan struct{})
+	var stopOnce sync.Once
+	halt := func() { stopOnce.Do(func() { stop.Store(true); close(stopCh) }) }
 	if cfg.Duration > 0 {
-		t := time.AfterFunc(cfg.Duration, func() { stop.Store(true) })
+		t := time.AfterFunc(cfg.Duration, halt)
 		defer t.Stop()
 	}
-	go func() { <-sctx.Done(); stop.Store(true) }()
+	defer context.AfterFunc(ctx, halt)()
 	pacers := split(start, cfg.Rate, limit, cfg.Duration, cfg.Senders)
 	var attempted, sent, sendErrs atomic.Int64
 	var wg sync.WaitGroup
-	for i, s := range senders {
+	for _, idx := range shard(cfg.Senders, cfg.Workers) {
 		wg.Go(func() {
-			a, n, e := rawSend(newBatchConn(s), &pacers[i], cfg.Batch, cfg.Size, &stop)
+			a, n, e := rawDrive(senders, idx, pacers, cfg.Batch, cfg.Size, &stop, stopCh)
 			attempted.Add(a)
 			sent.Add(n)
 			sendErrs.Add(e)
 		})
 	}
 	wg.Wait()
+	halt()
 	sendEnd := time.Since(start)
 
 	// Drain: wait for the sink to see everything, go idle, or time out.
@@ -237,35 +246,31 @@ func rate(n int64, secs float64) float64 {
 	return float64(n) / secs
 }
 
-// rawSend sends datagrams on the schedule p until it is exhausted or stop is
-// set. It returns the datagrams attempted, sent, and reported unsent.
-func rawSend(bc batchConn, p *pacer, batch, size int, stop *atomic.Bool) (attempted, sent, errs int64) {
+// rawDrive sends datagrams on the sockets idx of senders, each on its own
+// schedule, until the schedules are exhausted or stop is set. It returns the
+// datagrams attempted, sent, and reported unsent.
+func rawDrive(senders []*net.UDPConn, idx []int, all []pacer, batch, size int, stopped *atomic.Bool, stop <-chan struct{}) (attempted, sent, errs int64) {
 	buf := make([]byte, size)
 	ms := make([]ipv4.Message, batch)
 	for i := range ms {
 		ms[i].Buffers = [][]byte{buf}
 	}
-	for !stop.Load() {
-		if lim := p.offered(); lim >= 0 && attempted >= lim {
-			break
-		}
-		now := time.Now()
-		k := p.due(now) - attempted
-		if k <= 0 {
-			time.Sleep(p.at(attempted).Sub(now))
-			continue
-		}
-		k = min(k, int64(batch))
-		n, err := bc.WriteBatch(ms[:k], 0)
-		attempted += k
-		sent += int64(max(n, 0))
-		if err != nil {
-			errs += k - int64(max(n, 0))
-			if errors.Is(err, net.ErrClosed) {
-				break
-			}
-		}
+	bcs := make([]batchConn, len(idx))
+	ps := make([]pacer, len(idx))
+	for j, i := range idx {
+		bcs[j] = newBatchConn(senders[i])
+		ps[j] = all[i]
 	}
+	d := &driver{pacers: ps, batch: int64(batch), stopped: stopped, stop: stop, send: func(j int, _, k int64) {
+		n, err := bcs[j].WriteBatch(ms[:k], 0)
+		n = max(n, 0)
+		attempted += k
+		sent += int64(n)
+		if err != nil {
+			errs += k - int64(n)
+		}
+	}}
+	d.run()
 	return attempted, sent, errs
 }
 

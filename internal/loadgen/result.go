@@ -9,6 +9,7 @@ import (
 // Result is everything one `lsmqtt bench` run measured. It marshals to the
 // JSON `--json` prints.
 type Result struct {
+	Host    Host           `json:"host"`
 	Config  ConfigSummary  `json:"config"`
 	Raw     *RawResult     `json:"raw,omitempty"`
 	Connect *ConnectResult `json:"connect,omitempty"`
@@ -156,7 +157,7 @@ func (r *Result) WriteText(w io.Writer) error {
 	if c.QoS > 0 {
 		fmt.Fprintf(&b, ", window %d", c.Window)
 	}
-	b.WriteString("\n")
+	fmt.Fprintf(&b, " [host: %d CPUs, load average %.2f]\n", r.Host.CPUs, r.Host.LoadAvg1)
 	if r.Raw != nil {
 		r.Raw.writeText(&b)
 	}
@@ -215,8 +216,8 @@ func (r *RawResult) writeText(b *strings.Builder) {
 	if r.Rate > 0 {
 		pace = "paced " + num(r.Rate) + "/s"
 	}
-	fmt.Fprintf(b, "raw       %d senders → 1 sink, %d B, %s: offered %d, sent %d (%s/s), received %d, loss %.2f %% → ceiling %s datagrams/s (sink rcvbuf %d)\n",
-		r.Senders, r.Size, pace, r.Offered, r.Sent, num(r.SentPerSec), r.Received, r.LossPct, num(r.ReceivedPerSec), r.SinkBuffers.Rcv)
+	fmt.Fprintf(b, "raw       %d sender sockets (%d goroutines) → 1 sink, %d B, %s: offered %d, sent %d (%s/s), received %d, loss %.2f %% → ceiling %s datagrams/s (sink rcvbuf %d)\n",
+		r.Senders, r.Workers, r.Size, pace, r.Offered, r.Sent, num(r.SentPerSec), r.Received, r.LossPct, num(r.ReceivedPerSec), r.SinkBuffers.Rcv)
 }
 
 // WriteText prints a raw-only result.

@@ -80,7 +80,7 @@ func Run(ctx context.Context, cfg Config, raw *RawConfig) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: gateway address: %w", err)
 	}
-	res := &Result{Config: summarize(&cfg)}
+	res := &Result{Host: hostInfo(), Config: summarize(&cfg)}
 	if raw != nil {
 		rc := *raw
 		if rc.Size <= 0 {
@@ -311,9 +311,22 @@ func (r *runner) publishPhase(ctx context.Context, cs []*client, dl *deliveries)
 	}
 	stopWatch := context.AfterFunc(ctx, r.halt)
 	defer stopWatch()
-	var wg sync.WaitGroup
 	for k, c := range cs {
-		wg.Go(func() { c.publish(&pacers[k]) })
+		c.pidx = k
+	}
+	var wg sync.WaitGroup
+	if cfg.QoS <= 0 {
+		for _, idx := range shard(len(cs), cfg.Senders) {
+			sub := make([]*client, len(idx))
+			for j, i := range idx {
+				sub[j] = cs[i]
+			}
+			wg.Go(func() { r.publishUnacked(sub, pacers) })
+		}
+	} else {
+		for k, c := range cs {
+			wg.Go(func() { c.publish(&pacers[k]) })
+		}
 	}
 	wg.Wait()
 	r.halt()

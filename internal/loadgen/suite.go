@@ -47,6 +47,7 @@ func StandardSuite(d time.Duration) []Scenario {
 
 // SuiteResult is a suite's raw ceiling and one row per scenario.
 type SuiteResult struct {
+	Host Host       `json:"host"`
 	Raw  *RawResult `json:"raw"`
 	Rows []SuiteRow `json:"rows"`
 }
@@ -74,11 +75,12 @@ func RunSuite(ctx context.Context, scenarios []Scenario, start func(context.Cont
 	if raw.Duration <= 0 && raw.Count <= 0 {
 		raw.Duration = 3 * time.Second
 	}
+	host := hostInfo()
 	rr, err := RunRaw(ctx, raw)
 	if err != nil {
 		return nil, err
 	}
-	sr := &SuiteResult{Raw: rr}
+	sr := &SuiteResult{Host: host, Raw: rr}
 	for _, sc := range scenarios {
 		if ctx.Err() != nil {
 			return sr, ctx.Err()
@@ -119,8 +121,9 @@ func RunSuite(ctx context.Context, scenarios []Scenario, start func(context.Cont
 func (s *SuiteResult) WriteTable(w io.Writer) error {
 	var b strings.Builder
 	r := s.Raw
-	fmt.Fprintf(&b, "raw UDP ceiling: %s datagrams/s of %d B (%d senders → 1 sink, unpaced, sent %s/s, loss %.1f %%)\n\n",
-		num(r.ReceivedPerSec), r.Size, r.Senders, num(r.SentPerSec), r.LossPct)
+	fmt.Fprintf(&b, "host: %d CPUs, %s/%s, %s, load average %.2f at start\n", s.Host.CPUs, s.Host.GOOS, s.Host.GOARCH, s.Host.Go, s.Host.LoadAvg1)
+	fmt.Fprintf(&b, "raw UDP ceiling: %s datagrams/s of %d B (%d sender sockets on %d goroutines → 1 sink, unpaced, sent %s/s, loss %.1f %%)\n\n",
+		num(r.ReceivedPerSec), r.Size, r.Senders, r.Workers, num(r.SentPerSec), r.LossPct)
 	b.WriteString("| scenario | clients | QoS | offered rate | sent/s | acked/s | delivered/s | % of raw | loss % | latency p50 / p99 | notes |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, row := range s.Rows {

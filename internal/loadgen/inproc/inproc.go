@@ -28,8 +28,9 @@ type Config struct {
 	SockBuf int
 	// Gateway is passed to gateway.New (Logger is filled from Logger).
 	Gateway gateway.Config
-	// Logger receives the gateway's and broker's logs; nil discards them.
-	Logger *slog.Logger
+	// Logger receives the gateway's logs, BrokerLogger the broker's; nil
+	// discards them.
+	Logger, BrokerLogger *slog.Logger
 }
 
 // Instance is a running gateway and broker.
@@ -57,7 +58,10 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	emb, err := broker.NewEmbedded(broker.EmbeddedConfig{TCPAddr: cfg.BrokerAddr, Logger: cfg.Logger})
+	if cfg.BrokerLogger == nil {
+		cfg.BrokerLogger = slog.New(slog.DiscardHandler)
+	}
+	emb, err := broker.NewEmbedded(broker.EmbeddedConfig{TCPAddr: cfg.BrokerAddr, Logger: cfg.BrokerLogger})
 	if err != nil {
 		return nil, err
 	}
