@@ -27,7 +27,7 @@ test:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./... | tee bench.out
-	./scripts/benchtable.sh bench.out 2>/dev/null || true
+	./scripts/benchtable.sh bench.out
 
 # Every fuzz target in the module for FUZZTIME each.
 fuzz:
