@@ -1,0 +1,319 @@
+package dodag
+
+import (
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/lsmqtt/lsmqtt/internal/clock"
+	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
+	"github.com/lsmqtt/lsmqtt/rpl/lowpan"
+	"github.com/lsmqtt/lsmqtt/rpl/objective"
+	"github.com/lsmqtt/lsmqtt/rpl/trickle"
+)
+
+// Host is what the state machine needs from the node's stack. Its methods
+// are called with Config.Locker held.
+type Host interface {
+	// SendRPL sends an RPL control message (ICMPv6 type 155 with code and
+	// body) to dst: link-local source for multicast and link-local
+	// destinations, the global address otherwise, routed as any packet.
+	SendRPL(dst netip.Addr, code uint8, body []byte)
+	// Joined tells the stack its DODAG prefix (context 0, global address)
+	// and the root's address.
+	Joined(prefix netip.Prefix, root netip.Addr)
+	// Left tells the stack it no longer belongs to a DODAG.
+	Left()
+}
+
+// ErrConfig reports an unusable configuration.
+var ErrConfig = errors.New("dodag: invalid configuration")
+
+// DODAG is one node's RPL state. See the package documentation for the
+// locking rule.
+type DODAG struct {
+	cfg    Config
+	host   Host
+	clk    clock.Clock
+	log    *slog.Logger
+	rng    *rand.Rand
+	lladdr ieee802154.Address
+	ll     netip.Addr
+
+	running bool
+	joined  bool
+	// The DODAG we belong to.
+	instance   uint8
+	dodagID    netip.Addr
+	version    uint8
+	grounded   bool
+	dtsn       uint8 // ours
+	conf       dodagConf
+	pio        prefixInfo
+	of         objective.Function
+	rank       uint16
+	lowestRank uint16
+	parent     *neighbor
+	nbrs       []*neighbor
+	joinedAt   time.Time
+	startedAt  time.Time
+	// After a local repair: the DODAG we left, the rank we had, and until
+	// when we may only rejoin it below that rank.
+	leftDODAG netip.Addr
+	leftRank  uint16
+	holdUntil time.Time
+
+	trickle *trickle.Timer
+	disT    clock.Timer
+	probeT  clock.Timer
+	daoT    clock.Timer
+	daoAckT clock.Timer
+	gen     uint64 // invalidates timers of an earlier DODAG membership
+
+	daoSeq     uint8
+	pathSeq    uint8
+	daoWaiting bool
+	daoTries   int
+
+	foreign map[netip.Addr]time.Time // other DODAGs heard recently
+
+	root *rootState
+	st   Stats
+}
+
+// neighbor is one entry of the bounded neighbour table.
+type neighbor struct {
+	mac       ieee802154.Address
+	ll        netip.Addr
+	rank      uint16
+	version   uint8
+	dtsn      uint8
+	lastDIO   time.Time
+	lastHeard time.Time
+	etx       objective.LinkETX
+	fails     int // consecutive unicast frames lost after all retries
+}
+
+// New returns a stopped DODAG for the node with MAC address lladdr.
+func New(cfg Config, host Host, lladdr ieee802154.Address) (*DODAG, error) {
+	cfg.defaults()
+	if cfg.Root && (!cfg.Prefix.IsValid() || !cfg.Prefix.Addr().Is6() || cfg.Prefix.Bits() > 64) {
+		return nil, errors.Join(ErrConfig, errors.New("a root needs an IPv6 prefix of at most /64"))
+	}
+	d := &DODAG{
+		cfg: cfg, host: host, clk: cfg.Clock, log: cfg.Logger,
+		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x646f646167)),
+		lladdr:  lladdr,
+		ll:      lowpan.LinkLocal(lladdr),
+		foreign: make(map[netip.Addr]time.Time),
+		rank:    objective.InfiniteRank,
+	}
+	tc := trickle.FromRPL(cfg.DIOIntervalMin, cfg.DIOIntervalDoublings, cfg.DIORedundancy)
+	tc.Clock = cfg.Clock
+	tc.Seed = cfg.Seed ^ 0x74726b
+	d.trickle = trickle.New(tc, func() { d.locked(d.sendDIOMulticast) })
+	if cfg.Root {
+		d.root = newRootState()
+	}
+	return d, nil
+}
+
+// locked runs f with the host's lock held, unless the DODAG has stopped.
+func (d *DODAG) locked(f func()) {
+	d.cfg.Locker.Lock()
+	defer d.cfg.Locker.Unlock()
+	if d.running {
+		f()
+	}
+}
+
+// after schedules f (under the lock) in dur, bound to the current
+// membership generation.
+func (d *DODAG) after(dur time.Duration, f func()) clock.Timer {
+	gen := d.gen
+	return d.clk.AfterFunc(dur, func() {
+		d.locked(func() {
+			if d.gen == gen {
+				f()
+			}
+		})
+	})
+}
+
+func stopTimer(t *clock.Timer) {
+	if *t != nil {
+		(*t).Stop()
+		*t = nil
+	}
+}
+
+// Start begins operation: a root forms its DODAG and starts its DIO
+// Trickle timer; a node starts soliciting DIOs.
+func (d *DODAG) Start() {
+	if d.running {
+		return
+	}
+	d.running = true
+	d.startedAt = d.clk.Now()
+	if d.cfg.Root {
+		d.startRoot()
+		return
+	}
+	d.scheduleDIS(time.Duration(d.rng.Int64N(int64(d.cfg.DISStartDelay) + 1)))
+	d.probeT = d.after(d.cfg.ProbeInterval, d.probe)
+}
+
+// Stop halts all timers. It is idempotent.
+func (d *DODAG) Stop() {
+	if !d.running {
+		return
+	}
+	d.running = false
+	d.gen++
+	d.trickle.Stop()
+	stopTimer(&d.disT)
+	stopTimer(&d.probeT)
+	stopTimer(&d.daoT)
+	stopTimer(&d.daoAckT)
+	if d.root != nil {
+		stopTimer(&d.root.sweepT)
+	}
+}
+
+// Input handles an RPL control message (ICMPv6 type 155) with code and
+// body, from src to dst, heard from the neighbour with MAC address from.
+func (d *DODAG) Input(code uint8, body []byte, src, dst netip.Addr, from ieee802154.Address) {
+	if !d.running {
+		return
+	}
+	switch code {
+	case CodeDIS:
+		d.st.Rx.DIS++
+		d.handleDIS(src, dst)
+	case CodeDIO:
+		d.st.Rx.DIO++
+		m, err := parseDIO(body)
+		if err != nil {
+			d.st.Malformed++
+			return
+		}
+		if !src.IsLinkLocalUnicast() {
+			d.st.Malformed++
+			return
+		}
+		d.handleDIO(m, src, from)
+	case CodeDAO:
+		d.st.Rx.DAO++
+		m, err := parseDAO(body)
+		if err != nil {
+			d.st.Malformed++
+			return
+		}
+		if d.root != nil {
+			d.handleDAO(m, src)
+		}
+	case CodeDAOACK:
+		d.st.Rx.DAOACK++
+		m, err := parseDAOAck(body)
+		if err != nil {
+			d.st.Malformed++
+			return
+		}
+		d.handleDAOAck(m)
+	default:
+		d.st.Malformed++
+	}
+}
+
+// Heard notes link activity from a neighbour (any frame addressed to us
+// or broadcast).
+func (d *DODAG) Heard(from ieee802154.Address) {
+	if n := d.find(from); n != nil {
+		n.lastHeard = d.clk.Now()
+	}
+}
+
+// LinkResult is the outcome of a unicast frame to neighbour to: tries
+// transmissions, acknowledged or not. It feeds the ETX estimate and parent
+// loss detection.
+func (d *DODAG) LinkResult(to ieee802154.Address, tries int, acked bool) {
+	if !d.running {
+		return
+	}
+	n := d.find(to)
+	if n == nil {
+		return
+	}
+	n.etx.Update(tries, acked)
+	if acked {
+		n.fails = 0
+		n.lastHeard = d.clk.Now()
+		return
+	}
+	n.fails++
+	if n == d.parent && n.fails >= d.cfg.ParentFailThreshold {
+		d.st.ParentUnreachable++
+		d.log.Debug("rpl: parent unreachable", "node", d.lladdr.String(), "parent", n.ll)
+		d.selectParent()
+	}
+}
+
+// handleDIS answers a DIS (RFC 6550 §8.3): a multicast DIS resets the
+// Trickle timer, a unicast one gets a unicast DIO.
+func (d *DODAG) handleDIS(src, dst netip.Addr) {
+	if !d.joined {
+		return
+	}
+	if dst.IsMulticast() {
+		d.trickle.Reset()
+		return
+	}
+	d.sendDIO(src, d.rank)
+}
+
+// sendDIOMulticast is the Trickle transmission.
+func (d *DODAG) sendDIOMulticast() {
+	if d.joined {
+		d.sendDIO(allRPLNodes, d.rank)
+	}
+}
+
+var allRPLNodes = netip.MustParseAddr("ff02::1a")
+
+// sendDIO sends a DIO advertising rank to dst.
+func (d *DODAG) sendDIO(dst netip.Addr, rank uint16) {
+	conf := d.conf
+	pio := d.pio
+	m := dio{
+		instance: d.instance, version: d.version, rank: rank, grounded: d.grounded,
+		mop: MOPNonStoring, dtsn: d.dtsn, dodagID: d.dodagID, conf: &conf, pio: &pio,
+	}
+	d.st.Tx.DIO++
+	if rank == objective.InfiniteRank {
+		d.st.PoisonSent++
+	}
+	d.host.SendRPL(dst, CodeDIO, appendDIO(make([]byte, 0, 96), &m))
+}
+
+func (d *DODAG) scheduleDIS(after time.Duration) {
+	stopTimer(&d.disT)
+	d.disT = d.after(after, func() {
+		if d.joined {
+			return
+		}
+		d.st.Tx.DIS++
+		d.host.SendRPL(allRPLNodes, CodeDIS, appendDIS(nil))
+		d.scheduleDIS(d.cfg.DISInterval)
+	})
+}
+
+func (d *DODAG) find(mac ieee802154.Address) *neighbor {
+	for _, n := range d.nbrs {
+		if n.mac == mac {
+			return n
+		}
+	}
+	return nil
+}
