@@ -56,15 +56,23 @@ type client struct {
 	topicID   uint16 // written before regState becomes stAccepted
 	topicName []byte
 
-	// In-flight QoS 1/2 messages; mu guards slots and free. The credit
-	// channel holds one token per free slot.
-	mu     sync.Mutex
-	slots  []slot
-	free   []int
-	credit chan struct{}
-	relBuf [4]byte // PUBREL the reader sends
+	// In-flight QoS 1/2 messages; mu guards slots, free, the send state
+	// and, for QoS 1/2, the send counters. Paced, the credit channel holds
+	// one token per free slot; ack-clocked, the reader sends the next
+	// message itself and pokes wake when the sender should look.
+	mu         sync.Mutex
+	slots      []slot
+	free       []int
+	credit     chan struct{}
+	wake       chan struct{}
+	ackClocked bool
+	seq        int64 // next sequence number
+	limit      int64 // messages to send, -1: until the run stops
+	payload    []byte
+	pub        mqttsn.Publish
+	relBuf     [4]byte // PUBREL the reader sends
 
-	// Counters. The sender owns offered/sent/lastSend until it exits.
+	// Send counters: under mu for QoS 1/2, owned by the driver for QoS -1/0.
 	offered, sent, sendErrs        int64
 	lastSend                       int64
 	retrans, acked, rejected, lost atomic.Int64
@@ -83,6 +91,7 @@ func newClient(r *runner, idx int, conn *net.UDPConn) *client {
 		c.free = append(c.free, i)
 		c.slots[i].buf = make([]byte, 0, r.dgram)
 	}
+	c.wake = make(chan struct{}, 1)
 	c.credit = make(chan struct{}, w)
 	for range w {
 		c.credit <- struct{}{}
@@ -224,7 +233,15 @@ func (c *client) complete(msgID uint16, rc mqttsn.ReturnCode, now int64, pubcomp
 	lat := now - s.firstAt
 	s.inUse = false
 	c.free = append(c.free, i)
+	clocked := c.ackClocked
+	if clocked {
+		c.fillLocked()
+	}
+	idle := clocked && !c.sending()
 	c.mu.Unlock()
+	if idle {
+		c.poke()
+	}
 	if rc == mqttsn.Accepted {
 		c.acked.Add(1)
 		c.r.ackLat.Record(time.Duration(lat))
@@ -235,7 +252,17 @@ func (c *client) complete(msgID uint16, rc mqttsn.ReturnCode, now int64, pubcomp
 			c.congested.Add(1)
 		}
 	}
-	c.giveCredit()
+	if !clocked {
+		c.giveCredit()
+	}
+}
+
+// poke wakes the ack-clocked sender goroutine.
+func (c *client) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
 }
 
 // onPubrec answers PUBREC with PUBREL (§6.10), again for a repeated PUBREC.
@@ -304,7 +331,11 @@ func (c *client) retransmit(now int64) {
 			s.inUse = false
 			c.free = append(c.free, i)
 			c.lost.Add(1)
-			c.giveCredit()
+			if c.ackClocked {
+				c.fillLocked()
+			} else {
+				c.giveCredit()
+			}
 			continue
 		}
 		s.tries++

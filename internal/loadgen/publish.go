@@ -12,10 +12,23 @@ import (
 // its own goroutine and returns when its schedule is exhausted or the run
 // stops, and once everything in flight is answered or the drain ends.
 func (c *client) publish(p *pacer) {
-	c.publishAcked(p)
-	if lim := p.offered(); lim >= 0 {
-		c.offered = lim
+	c.mu.Lock()
+	c.limit = p.offered()
+	c.payload = make([]byte, c.r.cfg.PayloadSize)
+	c.pub = c.newPublish(c.payload)
+	c.mu.Unlock()
+	if p.rate > 0 {
+		c.publishPaced(p)
+	} else {
+		c.publishAckClocked()
 	}
+	c.mu.Lock()
+	if c.limit >= 0 {
+		c.offered = c.limit
+	} else {
+		c.offered = c.seq
+	}
+	c.mu.Unlock()
 }
 
 func (c *client) newPublish(payload []byte) mqttsn.Publish {
@@ -82,25 +95,109 @@ func (r *runner) publishUnacked(cs []*client, all []pacer) {
 	}
 }
 
-// publishAcked sends QoS 1/2 PUBLISHes, at most Window in flight; the reader
-// returns a credit for every answered message.
-func (c *client) publishAcked(p *pacer) {
+// sending reports whether the client may send another message. Call with
+// mu held.
+func (c *client) sending() bool {
+	return !c.r.stopped.Load() && (c.limit < 0 || c.seq < c.limit)
+}
+
+// sendLocked sends the next message in a free slot and reports whether the
+// write succeeded (a failed one frees the slot again). Call with mu held and
+// a slot free. The write happens under mu: it is a non-blocking UDP send, and
+// it keeps the reader from seeing the answer before the slot is filled in.
+func (c *client) sendLocked() bool {
+	w := len(c.slots)
+	i := c.free[len(c.free)-1]
+	c.free = c.free[:len(c.free)-1]
+	s := &c.slots[i]
+	s.msgID = uint16(1 + i + w*int(s.gen))
+	s.gen = (s.gen + 1) % uint16(0xFFFF/w)
+	ns := nowNano()
+	stamp(c.payload, ns, uint32(c.idx), uint32(c.seq))
+	c.pub.MsgID = s.msgID
+	s.buf, _ = c.pub.AppendBinary(s.buf[:0])
+	s.inUse, s.state, s.tries, s.firstAt, s.lastAt = true, slotPublished, 0, ns, ns
+	c.seq++
+	if _, err := c.conn.Write(s.buf); err != nil {
+		c.sendErrs++
+		s.inUse = false
+		c.free = append(c.free, i)
+		return false
+	}
+	c.sent++
+	c.lastSend = ns
+	return true
+}
+
+// fillLocked sends while slots are free (ack-clocked mode). Call with mu held.
+func (c *client) fillLocked() {
+	for len(c.free) > 0 && c.sending() {
+		c.sendLocked()
+	}
+}
+
+// publishAckClocked sends unpaced: the window is filled at once, and then
+// the reader sends the next message as soon as an answer frees a slot, so a
+// message costs one goroutine wake-up, not two. This goroutine only
+// retransmits and notices the end.
+func (c *client) publishAckClocked() {
 	r := c.r
 	cfg := r.cfg
-	w := len(c.slots)
-	gens := uint16(0xFFFF / w) // generations of message ids per slot
-	payload := make([]byte, cfg.PayloadSize)
-	pub := c.newPublish(payload)
+	c.mu.Lock()
+	c.ackClocked = true
+	c.fillLocked()
+	c.mu.Unlock()
+	retryEvery := max(cfg.RetryTimeout/4, time.Millisecond)
+	retry := time.NewTimer(retryEvery)
+	defer retry.Stop()
+	var drain *time.Timer
+	var drainC <-chan time.Time
+	stop := r.stop
+	for {
+		c.mu.Lock()
+		more, inflight := c.sending(), len(c.slots)-len(c.free)
+		c.mu.Unlock()
+		if !more && inflight == 0 {
+			return
+		}
+		if !more && drain == nil {
+			drain = time.NewTimer(cfg.Drain)
+			defer drain.Stop()
+			drainC = drain.C
+		}
+		select {
+		case <-c.wake:
+		case <-stop:
+			stop = nil
+		case <-retry.C:
+			c.retransmit(nowNano())
+			retry.Reset(retryEvery)
+		case <-drainC:
+			c.abandon()
+			return
+		case <-r.ctx.Done():
+			c.abandon()
+			return
+		}
+	}
+}
+
+// publishPaced sends on the pacer's schedule, at most Window in flight; the
+// reader returns a credit for every answered message.
+func (c *client) publishPaced(p *pacer) {
+	r := c.r
+	cfg := r.cfg
 	retryEvery := max(cfg.RetryTimeout/4, time.Millisecond)
 	retry := time.NewTimer(retryEvery)
 	defer retry.Stop()
 	pace := time.NewTimer(time.Hour)
 	pace.Stop()
 	defer pace.Stop()
-
-	var seq int64
-	for !r.stopped.Load() {
-		if lim := p.offered(); lim >= 0 && seq >= lim {
+	for {
+		c.mu.Lock()
+		more, seq := c.sending(), c.seq
+		c.mu.Unlock()
+		if !more {
 			break
 		}
 		if now := time.Now(); p.due(now) <= seq {
@@ -125,32 +222,12 @@ func (c *client) publishAcked(p *pacer) {
 			continue
 		}
 		c.mu.Lock()
-		i := c.free[len(c.free)-1]
-		c.free = c.free[:len(c.free)-1]
-		s := &c.slots[i]
-		s.msgID = uint16(1 + i + w*int(s.gen))
-		s.gen = (s.gen + 1) % gens
-		ns := nowNano()
-		stamp(payload, ns, uint32(c.idx), uint32(seq))
-		pub.MsgID = s.msgID
-		s.buf, _ = pub.AppendBinary(s.buf[:0])
-		s.inUse, s.state, s.tries, s.firstAt, s.lastAt = true, slotPublished, 0, ns, ns
-		b := s.buf
+		ok := c.sendLocked()
 		c.mu.Unlock()
-		seq++
-		if _, err := c.conn.Write(b); err != nil {
-			c.sendErrs++
-			c.mu.Lock()
-			s.inUse = false
-			c.free = append(c.free, i)
-			c.mu.Unlock()
+		if !ok {
 			c.giveCredit()
-			continue
 		}
-		c.sent++
-		c.lastSend = ns
 	}
-	c.offered = seq
 
 	// Drain: wait for the answers still outstanding, retransmitting as due.
 	deadline := time.NewTimer(cfg.Drain)

@@ -334,6 +334,7 @@ func (r *runner) publishPhase(ctx context.Context, cs []*client, dl *deliveries)
 	pr := PublishResult{Clients: len(cs)}
 	var lastSend, lastAck int64
 	for _, c := range cs {
+		c.mu.Lock()
 		pr.Offered += c.offered
 		pr.Sent += c.sent
 		pr.SendErrors += c.sendErrs
@@ -344,6 +345,7 @@ func (r *runner) publishPhase(ctx context.Context, cs []*client, dl *deliveries)
 		pr.Lost += c.lost.Load()
 		pr.DupAcks += c.dupAcks.Load()
 		lastSend = max(lastSend, c.lastSend)
+		c.mu.Unlock()
 		lastAck = max(lastAck, c.lastAck.Load())
 	}
 
