@@ -36,11 +36,11 @@ type Config struct {
 
 	// Node behaviour (see the package documentation on parent loss).
 	MaxNeighbors        int           // neighbour table size; default 8 (a z1 budget)
-	ProbeInterval       time.Duration // probe a parent not heard from for this long; default 5 s
+	ProbeInterval       time.Duration // probe a parent not heard from for this long; default 4 s
 	ParentFailThreshold int           // consecutive failed unicasts that drop the parent; default 2
 	DISInterval         time.Duration // multicast DIS period while detached; default 2 s
 	DISStartDelay       time.Duration // first DIS after start, random up to this; default 500 ms
-	DAODelay            time.Duration // DAO after a parent change, random in [d/2, d]; default 1 s
+	DAODelay            time.Duration // DAO after a parent change, random in [d/2, d]; default 500 ms
 	DAOAckTimeout       time.Duration // default 3 s
 	DAOMaxRetries       int           // default 5, then local repair
 	HoldDown            time.Duration // after a local repair, rejoin only below the old rank for this long; default 1 s
@@ -80,7 +80,7 @@ func (c *Config) defaults() {
 		c.MaxNeighbors = 8
 	}
 	if c.ProbeInterval <= 0 {
-		c.ProbeInterval = 5 * time.Second
+		c.ProbeInterval = 4 * time.Second
 	}
 	if c.ParentFailThreshold <= 0 {
 		c.ParentFailThreshold = 2
@@ -92,7 +92,7 @@ func (c *Config) defaults() {
 		c.DISStartDelay = 500 * time.Millisecond
 	}
 	if c.DAODelay <= 0 {
-		c.DAODelay = time.Second
+		c.DAODelay = 500 * time.Millisecond
 	}
 	if c.DAOAckTimeout <= 0 {
 		c.DAOAckTimeout = 3 * time.Second

@@ -20,8 +20,9 @@
 // unicast frame to the parent that exhausts its link-layer retransmissions
 // counts as a failure, and ParentFailThreshold consecutive failures (2 by
 // default) drop the parent; a node that has heard nothing from its parent
-// for ProbeInterval (5 s) probes it with a unicast DIS, whose link-layer
-// acknowledgment (or its absence) decides. Without another acceptable
+// for ProbeInterval (4 s) probes it with a unicast DIS, whose link-layer
+// acknowledgment (or its absence) decides; after a failure it probes again
+// at once. Without another acceptable
 // parent the node poisons its sub-DODAG (a DIO with INFINITE_RANK),
 // detaches, and solicits DIOs with multicast DIS every DISInterval; nodes
 // of the new area reset their Trickle timers on a multicast DIS (§8.3), so

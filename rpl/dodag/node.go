@@ -42,11 +42,15 @@ func (d *DODAG) handleDIO(m *dio, src netip.Addr, from ieee802154.Address) {
 	case lollipopGreater(m.version, d.version):
 		// Global repair (RFC 6550 §8.2.2.2): move to the new version; the
 		// neighbours' ranks in the old one no longer count.
+		// Nothing of the old version carries over, our rank included, so
+		// any neighbour already in the new version may become the parent.
 		d.st.GlobalRepairs++
 		d.version = m.version
 		for _, n := range d.nbrs {
 			n.rank = objective.InfiniteRank
 		}
+		d.parent = nil
+		d.rank = objective.InfiniteRank
 		d.lowestRank = objective.InfiniteRank
 		d.adoptConf(m)
 		d.trickle.Reset()
@@ -301,7 +305,7 @@ func (d *DODAG) leave() {
 // probe checks on a parent not heard from for ProbeInterval with a
 // unicast DIS; its link-layer outcome arrives through LinkResult.
 func (d *DODAG) probe() {
-	d.probeT = d.after(d.cfg.ProbeInterval/2, d.probe)
+	d.probeT = d.after(d.cfg.ProbeInterval/4, d.probe)
 	if !d.joined || d.parent == nil {
 		return
 	}
