@@ -1,5 +1,7 @@
 package eval
 
+import "github.com/lsmqtt/lsmqtt/trust/envelope"
+
 // FrameModel gives the byte counts of a modelled transaction. Every field is
 // a header size on the air; DefaultFrames says where each comes from.
 type FrameModel struct {
@@ -23,11 +25,11 @@ type FrameModel struct {
 	// msg id 2, return code 1 (§5.4.13).
 	MQTTSNPublish int `json:"mqttsn_publish"`
 	MQTTSNPuback  int `json:"mqttsn_puback"`
-	// EnvelopeHeader: version 1, suite 1, key epoch 2, sender 2, sequence 4.
-	// An assumption until trust/ fixes the envelope; the tag is per suite.
+	// EnvelopeHeader: trust/envelope's header (version and suite 1, key id
+	// 4, sender 2, sequence 4); the tag is per suite.
 	EnvelopeHeader int `json:"envelope_header"`
-	// EnvelopeAD: the associated data sealed with the payload: the envelope
-	// header and the topic id.
+	// EnvelopeAD: the associated data sealed with the payload:
+	// trust/envelope binds the header and the topic name.
 	EnvelopeAD int `json:"envelope_ad"`
 	// Payload: the vital-sign record (sensors.Vitals, binary).
 	Payload int `json:"payload"`
@@ -42,12 +44,16 @@ type FrameModel struct {
 	FRAGN int `json:"fragn"`
 }
 
+// DefaultTopicBytes is the length of the topic name bound into the
+// envelope's associated data, e.g. "ward3/patient0042/vitals" (24 bytes).
+const DefaultTopicBytes = 24
+
 // DefaultFrames returns the frame model for a payload of payload bytes.
 func DefaultFrames(payload int) FrameModel {
 	return FrameModel{
 		MACHeader: 9, IPHC: 11, RPLOption: 8, UDP: 7,
 		MQTTSNPublish: 7, MQTTSNPuback: 7,
-		EnvelopeHeader: 10, EnvelopeAD: 12, Payload: payload,
+		EnvelopeHeader: envelope.HeaderLen, EnvelopeAD: envelope.HeaderLen + DefaultTopicBytes, Payload: payload,
 		DTLSRecord: 29, DTLSAD: 13, FRAG1: 4, FRAGN: 5,
 	}
 }

@@ -21,14 +21,14 @@ func loadProfile(t testing.TB, name string) *profile.Profile {
 
 func TestFrameSizes(t *testing.T) {
 	f := DefaultFrames(12)
-	// up: MAC 9 + IPHC 11 + RPL 8 + UDP 7 + FCS 2 = 37; PUBLISH 7 + envelope 10 + 12 + tag
+	// up: MAC 9 + IPHC 11 + RPL 8 + UDP 7 + FCS 2 = 37; PUBLISH 7 + envelope 11 + 12 + tag
 	for _, c := range []struct {
 		s    Scheme
 		want FrameSizes
 	}{
-		{Ascon128, FrameSizes{PublishUp: 37 + 7 + 10 + 12 + 16, PubackDown: 29 + 7, PublishDown: 29 + 7 + 10 + 12 + 16, PubackUp: 37 + 7, Ack: 5}},
-		{AES128CCM8, FrameSizes{PublishUp: 37 + 37, PubackDown: 36, PublishDown: 29 + 37, PubackUp: 44, Ack: 5}},
-		{PaperXOR, FrameSizes{PublishUp: 37 + 29, PubackDown: 36, PublishDown: 29 + 29, PubackUp: 44, Ack: 5}},
+		{Ascon128, FrameSizes{PublishUp: 37 + 7 + 11 + 12 + 16, PubackDown: 29 + 7, PublishDown: 29 + 7 + 11 + 12 + 16, PubackUp: 37 + 7, Ack: 5}},
+		{AES128CCM8, FrameSizes{PublishUp: 37 + 38, PubackDown: 36, PublishDown: 29 + 38, PubackUp: 44, Ack: 5}},
+		{PaperXOR, FrameSizes{PublishUp: 37 + 30, PubackDown: 36, PublishDown: 29 + 30, PubackUp: 44, Ack: 5}},
 		{CBDTLS, FrameSizes{PublishUp: 37 + 29 + 19, PubackDown: 29 + 29 + 7, PublishDown: 29 + 29 + 19, PubackUp: 37 + 29 + 7, Ack: 5}},
 	} {
 		if got := f.Sizes(c.s, 2); got != c.want {
@@ -73,11 +73,11 @@ func TestTransmitByHand(t *testing.T) {
 	if f.Origin != Modelled {
 		t.Fatal("origin")
 	}
-	// PUBLISH 82 B sent, ACK received; PUBACK 36 B received, ACK sent.
-	// TX: (6+82)·32 µs + (6+5)·32 µs = 3168 µs; RX: (6+5)·32 + (6+36)·32 µs
+	// PUBLISH 83 B sent, ACK received; PUBACK 36 B received, ACK sent.
+	// TX: (6+83)·32 µs + (6+5)·32 µs = 3200 µs; RX: (6+5)·32 + (6+36)·32 µs
 	// = 1696 µs plus listening CCA 128 + 2 × turnaround 192 = 512 µs.
 	// CPU: 2 frames × 4000 cycles at 8 MHz = 1 ms.
-	txS, rxS, cpuS := 3168e-6, (1696+512)*1e-6, 1e-3
+	txS, rxS, cpuS := 3200e-6, (1696+512)*1e-6, 1e-3
 	active := txS*17.4*3 + rxS*18.8*3 + cpuS*10*3
 	// Displaced: LPM during the CPU time, idle listening during radio time.
 	displaced := cpuS*0.023*3 + (txS+rxS)*0.004*18.8*3
@@ -86,11 +86,12 @@ func TestTransmitByHand(t *testing.T) {
 	if math.Abs(f.Transmit.EnergyMJ-want) > 4*18.8*3/32768 {
 		t.Fatalf("transmit = %.6f mJ, want %.6f", f.Transmit.EnergyMJ, want)
 	}
-	if f.Transmit.FramesTX != 2 || f.Transmit.FramesRX != 2 || f.Transmit.BytesTX != 82+5 {
+	if f.Transmit.FramesTX != 2 || f.Transmit.FramesRX != 2 || f.Transmit.BytesTX != 83+5 {
 		t.Fatalf("transmit frames: %+v", f.Transmit)
 	}
-	// Encrypt: 12 B payload, 12 B AD: 24 + 8 rounds = 32 × 3520/6, + 24 × 10
-	cyc := (32*3520+3)/6 + 240
+	// Encrypt: 12 B payload, AD = 11 B header + 24 B topic = 35 B, three AD
+	// blocks: 24 + 3 × 8 = 48 rounds × 3520/6, + (12 + 35) × 10
+	cyc := (48*3520+3)/6 + 470
 	if f.Encrypt.Cycles != uint64(cyc) {
 		t.Fatalf("encrypt cycles %d, want %d", f.Encrypt.Cycles, cyc)
 	}
@@ -190,13 +191,13 @@ func TestMeasuredMatchesModelled(t *testing.T) {
 	sz := want.Frames
 	for range n {
 		rp := &run{m: pub, p: p}
-		rp.crypto(energy.Ascon128, energy.Seal, 12, 12)
+		rp.crypto(energy.Ascon128, energy.Seal, 12, md.Frames.EnvelopeAD)
 		rp.send(sz.PublishUp)
 		rp.recv(sz.PubackDown)
 		rs := &run{m: sub, p: p}
 		rs.recv(sz.PublishDown)
 		rs.send(sz.PubackUp)
-		rs.crypto(energy.Ascon128, energy.Open, 12, 12)
+		rs.crypto(energy.Ascon128, energy.Open, 12, md.Frames.EnvelopeAD)
 		pub.Advance(360e9) // 10 tx/h
 		sub.Advance(360e9)
 	}
