@@ -10,6 +10,7 @@ import (
 // duplicates apart, and the end-to-end latency from the payload stamp.
 type deliveries struct {
 	clients int
+	since   int64 // stamps older than this (Unix ns) are from another run
 	e2e     *Histogram
 
 	mu       sync.Mutex
@@ -22,8 +23,12 @@ type deliveries struct {
 	uniqueAt atomic.Int64 // mirror of unique for lock-free polling
 }
 
-func newDeliveries(clients int) *deliveries {
-	return &deliveries{clients: clients, e2e: new(Histogram), seen: make([][]uint64, clients)}
+// maxSeq bounds the sequence numbers tracked per client (a bitset of at
+// most 8 MiB), so a foreign payload cannot make the tracker allocate much.
+const maxSeq = 1 << 26
+
+func newDeliveries(clients int, since int64) *deliveries {
+	return &deliveries{clients: clients, since: since, e2e: new(Histogram), seen: make([][]uint64, clients)}
 }
 
 // deliver records one received payload at time now (Unix ns).
@@ -34,7 +39,7 @@ func (d *deliveries) deliver(payload []byte, dup bool, now int64) {
 	if dup {
 		d.dupFlag++
 	}
-	if !ok || int(client) >= d.clients {
+	if !ok || int(client) >= d.clients || seq >= maxSeq || sentAt < d.since {
 		d.foreign++
 		return
 	}

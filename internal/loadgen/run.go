@@ -148,7 +148,7 @@ func Run(ctx context.Context, cfg Config, raw *RawConfig) (*Result, error) {
 	var dl *deliveries
 	var sub subscriber
 	if cfg.SubMQTT != "" || cfg.SubMQTTSN {
-		dl = newDeliveries(cfg.Clients)
+		dl = newDeliveries(cfg.Clients, time.Now().Add(-time.Second).UnixNano())
 		if cfg.SubMQTT != "" {
 			sub, err = startMQTTSubscriber(ctx, &cfg, dl)
 		} else {
