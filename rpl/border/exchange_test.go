@@ -17,14 +17,18 @@ import (
 )
 
 // echo serves the gateway side: every datagram goes back to its sender
-// with "echo:" in front, and is recorded.
+// as respond makes it (with "echo:" in front by default), and is recorded.
 type echo struct {
 	mu   sync.Mutex
 	from map[netip.Addr]int
 	done chan struct{}
 }
 
-func startEcho(t testing.TB, pc net.PacketConn) *echo {
+func echoPrefix(b []byte) []byte { return append([]byte("echo:"), b...) }
+
+func startEcho(t testing.TB, pc net.PacketConn) *echo { return startResponder(t, pc, echoPrefix) }
+
+func startResponder(t testing.TB, pc net.PacketConn, respond func([]byte) []byte) *echo {
 	e := &echo{from: map[netip.Addr]int{}, done: make(chan struct{})}
 	go func() {
 		defer close(e.done)
@@ -38,7 +42,7 @@ func startEcho(t testing.TB, pc net.PacketConn) *echo {
 			e.mu.Lock()
 			e.from[ua.AddrPort().Addr()]++
 			e.mu.Unlock()
-			if _, err := pc.WriteTo(append([]byte("echo:"), buf[:n]...), addr); err != nil {
+			if _, err := pc.WriteTo(respond(buf[:n]), addr); err != nil {
 				t.Errorf("gateway WriteTo %v: %v", addr, err)
 				return
 			}
@@ -51,6 +55,11 @@ func startEcho(t testing.TB, pc net.PacketConn) *echo {
 // waits, advancing virtual time, until each got its echo back. Datagrams
 // are resent every resend of virtual time, as an MQTT-SN client retries.
 func (w *mesh) exchange(r *Router, nodes []*stack.Stack, payload func(i int) []byte, max, resend time.Duration) (time.Duration, error) {
+	return w.exchangeWith(r, nodes, payload, echoPrefix, max, resend)
+}
+
+// exchangeWith is exchange with the reply each node expects given by reply.
+func (w *mesh) exchangeWith(r *Router, nodes []*stack.Stack, payload func(i int) []byte, reply func([]byte) []byte, max, resend time.Duration) (time.Duration, error) {
 	w.t.Helper()
 	type result struct {
 		i   int
@@ -64,7 +73,7 @@ func (w *mesh) exchange(r *Router, nodes []*stack.Stack, payload func(i int) []b
 			return 0, err
 		}
 		conns[i] = c
-		want := append([]byte("echo:"), payload(i)...)
+		want := reply(payload(i))
 		go func() {
 			buf := make([]byte, 1500)
 			for {
