@@ -139,6 +139,12 @@ func TestTsharkDecodesCapture(t *testing.T) {
 				t.Errorf("UDP checksum status %q: %q", udpck, l)
 			}
 		}
+		if udpck == "1,1" {
+			seen["udp checksum verified"]++
+		}
+		if icmpck == "1" {
+			seen["icmpv6 checksum verified"]++
+		}
 		if icmpck != "" && icmpck != "1" {
 			t.Errorf("ICMPv6 checksum status %q: %q", icmpck, l)
 		}
@@ -164,7 +170,7 @@ func TestTsharkDecodesCapture(t *testing.T) {
 		t.Logf("sample:\n%s", strings.Join(lines[len(lines)-12:], "\n"))
 	}
 	for _, want := range []string{"rpl code 0", "rpl code 1", "rpl code 2", "rpl code 3", "6lowpan", "icmpv6",
-		"mqttsn", "mqttsn type 0x0c", "mqttsn type 0x0d", "srh"} {
+		"mqttsn", "mqttsn type 0x0c", "mqttsn type 0x0d", "srh", "udp checksum verified", "icmpv6 checksum verified"} {
 		if seen[want] == 0 {
 			t.Errorf("no frame with %s in the capture", want)
 		}
