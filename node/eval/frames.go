@@ -67,8 +67,8 @@ type FrameSizes struct {
 	Ack         int `json:"ack"`          // 802.15.4 acknowledgement
 }
 
-// secured is what the scheme puts in the UDP payload around an MQTT-SN
-// message of n bytes whose data part is protected.
+// publishBody is the UDP payload of a PUBLISH under the scheme: the MQTT-SN
+// message with its data in an envelope, or the whole message in a DTLS record.
 func (f FrameModel) publishBody(s Scheme) int {
 	if s == CBDTLS {
 		return f.DTLSRecord + f.MQTTSNPublish + f.Payload
