@@ -18,7 +18,7 @@
 //     vital-sign record in one 802.15.4 frame, with CCA, link-layer ACK and
 //     the PUBACK, on the publisher and on a subscribing mote, plus the
 //     session setup (TS key delivery or a certificate-based DTLS handshake)
-//     amortised over a stated session length. Measured turns the meters of a
+//     amortised over a stated session length. MeasuredFigures turns the meters of a
 //     real emulator run into the same Figures. Lifetimes include the idle
 //     floor: LPM current and the MAC's idle listening.
 //
