@@ -29,7 +29,7 @@ type Principal struct {
 	Name    string    `json:"name"`
 	Kind    Kind      `json:"kind"`
 	Status  Status    `json:"status"`
-	PSS     []byte    `json:"pss"`              // 16 octets
+	PSS     []byte    `json:"pss,omitempty"`    // 16 octets
 	Sender  uint16    `json:"sender,omitempty"` // nodes: device number in envelopes
 	Group   string    `json:"group,omitempty"`  // nodes: the patient group
 	Access  []string  `json:"access,omitempty"` // caregivers: groups they may read
@@ -52,7 +52,7 @@ func (p *Principal) Wipe() { clear(p.PSS) }
 type KeyRecord struct {
 	ID       uint32    `json:"id"`
 	Suite    aead.ID   `json:"suite"`
-	Material []byte    `json:"material"`
+	Material []byte    `json:"material,omitempty"`
 	Owner    string    `json:"owner"` // the node it was issued to
 	Sender   uint16    `json:"sender"`
 	Group    string    `json:"group"`
