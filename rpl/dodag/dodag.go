@@ -11,16 +11,17 @@ import (
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
 	"github.com/lsmqtt/lsmqtt/rpl/lowpan"
 	"github.com/lsmqtt/lsmqtt/rpl/objective"
+	"github.com/lsmqtt/lsmqtt/rpl/rplmsg"
 	"github.com/lsmqtt/lsmqtt/rpl/trickle"
 )
 
 // Host is what the state machine needs from the node's stack. Its methods
 // are called with Config.Locker held.
 type Host interface {
-	// SendRPL sends an RPL control message (ICMPv6 type 155 with code and
-	// body) to dst: link-local source for multicast and link-local
-	// destinations, the global address otherwise, routed as any packet.
-	SendRPL(dst netip.Addr, code uint8, body []byte)
+	// SendRPL sends an RPL control message (ICMPv6 type 155) to dst: from
+	// the link-local address to multicast and link-local destinations, from
+	// the global address otherwise, routed as any packet.
+	SendRPL(dst netip.Addr, m rplmsg.Message)
 	// Joined tells the stack its DODAG prefix (context 0, global address)
 	// and the root's address.
 	Joined(prefix netip.Prefix, root netip.Addr)
@@ -50,8 +51,8 @@ type DODAG struct {
 	version    uint8
 	grounded   bool
 	dtsn       uint8 // ours
-	conf       dodagConf
-	pio        prefixInfo
+	conf       rplmsg.DODAGConfig
+	pio        rplmsg.PrefixInfo
 	of         objective.Function
 	rank       uint16
 	lowestRank uint16
@@ -182,48 +183,34 @@ func (d *DODAG) Stop() {
 	}
 }
 
-// Input handles an RPL control message (ICMPv6 type 155) with code and
-// body, from src to dst, heard from the neighbour with MAC address from.
-func (d *DODAG) Input(code uint8, body []byte, src, dst netip.Addr, from ieee802154.Address) {
+// Input handles an RPL control message (decoded by package rplmsg, its
+// ICMPv6 checksum verified) from src to dst, heard from the neighbour with
+// MAC address from.
+func (d *DODAG) Input(m rplmsg.Message, src, dst netip.Addr, from ieee802154.Address) {
 	if !d.running {
 		return
 	}
-	switch code {
-	case CodeDIS:
+	switch m := m.(type) {
+	case *rplmsg.DIS:
 		d.st.Rx.DIS++
 		d.handleDIS(src, dst)
-	case CodeDIO:
+	case *rplmsg.DIO:
 		d.st.Rx.DIO++
-		m, err := parseDIO(body)
-		if err != nil {
-			d.st.Malformed++
-			return
-		}
 		if !src.IsLinkLocalUnicast() {
 			d.st.Malformed++
 			return
 		}
 		d.handleDIO(m, src, from)
-	case CodeDAO:
+	case *rplmsg.DAO:
 		d.st.Rx.DAO++
-		m, err := parseDAO(body)
-		if err != nil {
-			d.st.Malformed++
-			return
-		}
 		if d.root != nil {
 			d.handleDAO(m, src)
 		}
-	case CodeDAOACK:
+	case *rplmsg.DAOACK:
 		d.st.Rx.DAOACK++
-		m, err := parseDAOAck(body)
-		if err != nil {
-			d.st.Malformed++
-			return
-		}
 		d.handleDAOAck(m)
 	default:
-		d.st.Malformed++
+		d.st.Ignored++
 	}
 }
 
@@ -284,17 +271,16 @@ var allRPLNodes = netip.MustParseAddr("ff02::1a")
 
 // sendDIO sends a DIO advertising rank to dst.
 func (d *DODAG) sendDIO(dst netip.Addr, rank uint16) {
-	conf := d.conf
-	pio := d.pio
-	m := dio{
-		instance: d.instance, version: d.version, rank: rank, grounded: d.grounded,
-		mop: MOPNonStoring, dtsn: d.dtsn, dodagID: d.dodagID, conf: &conf, pio: &pio,
+	m := &rplmsg.DIO{
+		InstanceID: d.instance, Version: d.version, Rank: rank, Grounded: d.grounded,
+		MOP: rplmsg.MOPNonStoring, DTSN: d.dtsn, DODAGID: d.dodagID,
+		Options: []rplmsg.Option{d.conf, d.pio},
 	}
 	d.st.Tx.DIO++
 	if rank == objective.InfiniteRank {
 		d.st.PoisonSent++
 	}
-	d.host.SendRPL(dst, CodeDIO, appendDIO(make([]byte, 0, 96), &m))
+	d.host.SendRPL(dst, m)
 }
 
 func (d *DODAG) scheduleDIS(after time.Duration) {
@@ -303,10 +289,15 @@ func (d *DODAG) scheduleDIS(after time.Duration) {
 		if d.joined {
 			return
 		}
-		d.st.Tx.DIS++
-		d.host.SendRPL(allRPLNodes, CodeDIS, appendDIS(nil))
+		d.sendDIS(allRPLNodes)
 		d.scheduleDIS(d.cfg.DISInterval)
 	})
+}
+
+// sendDIS sends a DIS with no options (RFC 6550 §6.2).
+func (d *DODAG) sendDIS(dst netip.Addr) {
+	d.st.Tx.DIS++
+	d.host.SendRPL(dst, &rplmsg.DIS{})
 }
 
 func (d *DODAG) find(mac ieee802154.Address) *neighbor {

@@ -7,19 +7,20 @@ import (
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
 	"github.com/lsmqtt/lsmqtt/rpl/lowpan"
 	"github.com/lsmqtt/lsmqtt/rpl/objective"
+	"github.com/lsmqtt/lsmqtt/rpl/rplmsg"
 )
 
 // handleDIO processes a DIO from link-local src heard from MAC from.
-func (d *DODAG) handleDIO(m *dio, src netip.Addr, from ieee802154.Address) {
-	if m.mop != MOPNonStoring {
+func (d *DODAG) handleDIO(m *rplmsg.DIO, src netip.Addr, from ieee802154.Address) {
+	if m.MOP != rplmsg.MOPNonStoring {
 		d.st.Ignored++
 		return
 	}
 	if d.root != nil {
 		// The root only listens for consistency (RFC 6550 §8.3).
-		if m.dodagID == d.dodagID && m.version == d.version && m.rank != objective.InfiniteRank {
+		if m.DODAGID == d.dodagID && m.Version == d.version && m.Rank != objective.InfiniteRank {
 			d.trickle.Hear()
-		} else if m.dodagID == d.dodagID && lollipopGreater(d.version, m.version) {
+		} else if m.DODAGID == d.dodagID && lollipopGreater(d.version, m.Version) {
 			d.trickle.Reset()
 		}
 		return
@@ -28,24 +29,24 @@ func (d *DODAG) handleDIO(m *dio, src netip.Addr, from ieee802154.Address) {
 		d.tryJoin(m, src, from)
 		return
 	}
-	if m.instance != d.instance {
+	if m.InstanceID != d.instance {
 		d.st.Ignored++
 		return
 	}
-	if m.dodagID != d.dodagID {
+	if m.DODAGID != d.dodagID {
 		// Another area's DODAG: remember it (a mobility hint) but stay.
-		d.foreign[m.dodagID] = d.clk.Now()
+		d.foreign[m.DODAGID] = d.clk.Now()
 		d.st.ForeignDIOs++
 		return
 	}
 	switch {
-	case lollipopGreater(m.version, d.version):
+	case lollipopGreater(m.Version, d.version):
 		// Global repair (RFC 6550 §8.2.2.2): move to the new version; the
 		// neighbours' ranks in the old one no longer count.
 		// Nothing of the old version carries over, our rank included, so
 		// any neighbour already in the new version may become the parent.
 		d.st.GlobalRepairs++
-		d.version = m.version
+		d.version = m.Version
 		for _, n := range d.nbrs {
 			n.rank = objective.InfiniteRank
 		}
@@ -54,26 +55,24 @@ func (d *DODAG) handleDIO(m *dio, src netip.Addr, from ieee802154.Address) {
 		d.lowestRank = objective.InfiniteRank
 		d.adoptConf(m)
 		d.trickle.Reset()
-	case lollipopGreater(d.version, m.version):
+	case lollipopGreater(d.version, m.Version):
 		d.trickle.Reset() // it is behind: tell it
 		return
 	}
 	n := d.upsert(m, src, from)
-	if m.rank != objective.InfiniteRank {
+	if m.Rank != objective.InfiniteRank {
 		d.trickle.Hear()
 	}
 	if n == nil {
 		return
 	}
 	if n == d.parent {
-		if m.conf != nil {
-			d.adoptConf(m)
-		}
-		if m.dtsn != d.parentDTSN() {
+		d.adoptConf(m)
+		if m.DTSN != d.parentDTSN() {
 			// The parent asks for fresh DAOs (RFC 6550 §9.6).
 			d.scheduleDAO()
 		}
-		n.dtsn = m.dtsn
+		n.dtsn = m.DTSN
 	}
 	d.selectParent()
 }
@@ -87,7 +86,7 @@ func (d *DODAG) parentDTSN() uint8 {
 
 // upsert records the DIO sender in the bounded neighbour table. It returns
 // nil when the table is full of better neighbours.
-func (d *DODAG) upsert(m *dio, src netip.Addr, from ieee802154.Address) *neighbor {
+func (d *DODAG) upsert(m *rplmsg.DIO, src netip.Addr, from ieee802154.Address) *neighbor {
 	now := d.clk.Now()
 	n := d.find(from)
 	if n == nil {
@@ -102,43 +101,44 @@ func (d *DODAG) upsert(m *dio, src netip.Addr, from ieee802154.Address) *neighbo
 					worst = i
 				}
 			}
-			if worst < 0 || d.nbrs[worst].rank <= m.rank {
+			if worst < 0 || d.nbrs[worst].rank <= m.Rank {
 				d.st.NeighborTableFull++
 				return nil
 			}
 			d.nbrs = append(d.nbrs[:worst], d.nbrs[worst+1:]...)
 		}
-		n = &neighbor{mac: from, ll: src, dtsn: m.dtsn}
+		n = &neighbor{mac: from, ll: src, dtsn: m.DTSN}
 		d.nbrs = append(d.nbrs, n)
 	}
-	n.rank, n.version, n.lastDIO, n.lastHeard = m.rank, m.version, now, now
+	n.rank, n.version, n.lastDIO, n.lastHeard = m.Rank, m.Version, now, now
 	return n
 }
 
 // tryJoin joins the DODAG of a DIO when not a member of any (RFC 6550
 // §8.2.1): it needs the DODAG Configuration option, a supported objective
 // and a Prefix Information option with the A flag to form an address.
-func (d *DODAG) tryJoin(m *dio, src netip.Addr, from ieee802154.Address) {
-	if m.rank == objective.InfiniteRank {
+func (d *DODAG) tryJoin(m *rplmsg.DIO, src netip.Addr, from ieee802154.Address) {
+	if m.Rank == objective.InfiniteRank {
 		return
 	}
-	if m.conf == nil || m.pio == nil {
+	conf, okc := m.Config()
+	pio, okp := m.PrefixInfo()
+	if !okc || !okp {
 		// Solicit the full DIO with a unicast DIS (RFC 6550 §8.3).
-		d.st.Tx.DIS++
-		d.host.SendRPL(src, CodeDIS, appendDIS(nil))
+		d.sendDIS(src)
 		return
 	}
-	if !m.pio.auto || m.pio.prefix.Bits() > 64 {
+	if !pio.Autonomous || pio.PrefixLen > 64 || !pio.Prefix.Is6() {
 		d.st.Ignored++
 		return
 	}
-	of, err := objective.New(m.conf.ocp, objective.Params{
-		MinHopRankIncrease: m.conf.minHopRankInc, MaxRankIncrease: m.conf.maxRankInc})
+	of, err := objective.New(conf.OCP, objective.Params{
+		MinHopRankIncrease: conf.MinHopRankIncrease, MaxRankIncrease: conf.MaxRankIncrease})
 	if err != nil {
 		d.st.Ignored++
 		return
 	}
-	if m.dodagID == d.leftDODAG && d.clk.Now().Before(d.holdUntil) && !of.Params().Lesser(m.rank, d.leftRank) {
+	if m.DODAGID == d.leftDODAG && d.clk.Now().Before(d.holdUntil) && !of.Params().Lesser(m.Rank, d.leftRank) {
 		// Hold-down after a local repair: this may be a former descendant
 		// that has not heard our poison yet.
 		d.st.Ignored++
@@ -146,11 +146,11 @@ func (d *DODAG) tryJoin(m *dio, src netip.Addr, from ieee802154.Address) {
 	}
 	d.gen++
 	d.joined = true
-	d.instance, d.dodagID, d.version, d.grounded = m.instance, m.dodagID, m.version, m.grounded
+	d.instance, d.dodagID, d.version, d.grounded = m.InstanceID, m.DODAGID, m.Version, m.Grounded
 	d.dtsn = lollipopInit
 	d.of = of
 	d.adoptConf(m)
-	d.pio = *m.pio
+	d.pio = pio
 	d.nbrs = d.nbrs[:0]
 	d.parent = nil
 	d.rank = objective.InfiniteRank
@@ -161,10 +161,10 @@ func (d *DODAG) tryJoin(m *dio, src netip.Addr, from ieee802154.Address) {
 		d.joined = false
 		return
 	}
-	d.host.Joined(m.pio.prefix, m.dodagID)
+	d.host.Joined(pio.Net(), m.DODAGID)
 	d.joinedAt = d.clk.Now()
 	d.st.Joins++
-	d.log.Debug("rpl: joined", "node", d.lladdr.String(), "dodag", m.dodagID, "version", m.version)
+	d.log.Debug("rpl: joined", "node", d.lladdr.String(), "dodag", m.DODAGID, "version", m.Version)
 	d.trickle.Start()
 	d.selectParent()
 	if !d.running {
@@ -175,30 +175,18 @@ func (d *DODAG) tryJoin(m *dio, src netip.Addr, from ieee802154.Address) {
 }
 
 // adoptConf takes the DODAG Configuration and prefix from a DIO of our DODAG.
-func (d *DODAG) adoptConf(m *dio) {
-	if m.conf != nil && *m.conf != d.conf {
-		c := *m.conf
+func (d *DODAG) adoptConf(m *rplmsg.DIO) {
+	if c, ok := m.Config(); ok && c != d.conf {
 		d.conf = c
-		if of, err := objective.New(c.ocp, objective.Params{MinHopRankIncrease: c.minHopRankInc, MaxRankIncrease: c.maxRankInc}); err == nil {
+		if of, err := objective.New(c.OCP, objective.Params{MinHopRankIncrease: c.MinHopRankIncrease, MaxRankIncrease: c.MaxRankIncrease}); err == nil {
 			d.of = of
 		}
-		tc := trickleFrom(c)
-		d.trickle.Reconfigure(tc.imin, tc.doublings, tc.k)
+		im := min(c.DIOIntMin, 40)
+		d.trickle.Reconfigure(time.Duration(uint64(1)<<im)*time.Millisecond, int(c.DIOIntDoublings), int(c.DIORedundancy))
 	}
-	if m.pio != nil && m.pio.auto {
-		d.pio = *m.pio
+	if p, ok := m.PrefixInfo(); ok && p.Autonomous && p.PrefixLen <= 64 && p.Prefix.Is6() {
+		d.pio = p
 	}
-}
-
-type trickleParams struct {
-	imin      time.Duration
-	doublings int
-	k         int
-}
-
-func trickleFrom(c dodagConf) trickleParams {
-	im := min(c.intMin, 40)
-	return trickleParams{imin: time.Duration(uint64(1)<<im) * time.Millisecond, doublings: int(c.doublings), k: int(c.redundancy)}
 }
 
 // usable reports whether n may be (or stay) the preferred parent.
@@ -243,8 +231,8 @@ func (d *DODAG) selectParent() {
 	}
 	p := who[best]
 	rank := d.of.RankVia(cands[best])
-	if d.lowestRank != objective.InfiniteRank && d.conf.maxRankInc != 0 &&
-		uint32(rank) > uint32(d.lowestRank)+uint32(d.conf.maxRankInc) {
+	if d.lowestRank != objective.InfiniteRank && d.conf.MaxRankIncrease != 0 &&
+		uint32(rank) > uint32(d.lowestRank)+uint32(d.conf.MaxRankIncrease) {
 		// RFC 6550 §8.2.2.4: may not advertise a rank beyond L + DAGMaxRankIncrease.
 		d.localRepair()
 		return
@@ -281,8 +269,7 @@ func (d *DODAG) localRepair() {
 	}
 	d.holdUntil = d.clk.Now().Add(d.cfg.HoldDown)
 	d.leave()
-	d.st.Tx.DIS++
-	d.host.SendRPL(allRPLNodes, CodeDIS, appendDIS(nil))
+	d.sendDIS(allRPLNodes)
 	d.scheduleDIS(d.cfg.DISInterval)
 }
 
@@ -313,8 +300,7 @@ func (d *DODAG) probe() {
 		return
 	}
 	d.st.Probes++
-	d.st.Tx.DIS++
-	d.host.SendRPL(d.parent.ll, CodeDIS, appendDIS(nil))
+	d.sendDIS(d.parent.ll)
 }
 
 // scheduleDAO sends a DAO after a random delay in [DAODelay/2, DAODelay]
@@ -333,7 +319,7 @@ func (d *DODAG) scheduleDAO() {
 
 // globalOf returns the address formed from the DODAG prefix and mac.
 func (d *DODAG) globalOf(mac ieee802154.Address) netip.Addr {
-	return lowpan.AddrFromPrefix(d.pio.prefix, mac)
+	return lowpan.AddrFromPrefix(d.pio.Net(), mac)
 }
 
 // sendDAO sends our DAO to the root (non-storing, RFC 6550 §9.7): target
@@ -345,10 +331,12 @@ func (d *DODAG) sendDAO() {
 	d.daoSeq = lollipopNext(d.daoSeq)
 	d.pathSeq = lollipopNext(d.pathSeq)
 	me := d.globalOf(d.lladdr)
-	m := dao{
-		instance: d.instance, ack: true, seq: d.daoSeq,
-		targets:  []netip.Prefix{netip.PrefixFrom(me, 128)},
-		transits: []transit{{pathSeq: d.pathSeq, pathLifetime: d.conf.defaultLifetime, parent: d.globalOf(d.parent.mac)}},
+	m := &rplmsg.DAO{
+		InstanceID: d.instance, AckRequest: true, Seq: d.daoSeq,
+		Options: []rplmsg.Option{
+			rplmsg.Target{PrefixLen: 128, Prefix: me},
+			rplmsg.Transit{PathSequence: d.pathSeq, PathLifetime: d.conf.DefaultLifetime, Parent: d.globalOf(d.parent.mac)},
+		},
 	}
 	d.st.Tx.DAO++
 	if d.daoTries > 0 {
@@ -356,7 +344,7 @@ func (d *DODAG) sendDAO() {
 	}
 	d.daoTries++
 	d.daoWaiting = true
-	d.host.SendRPL(d.dodagID, CodeDAO, appendDAO(make([]byte, 0, 48), &m))
+	d.host.SendRPL(d.dodagID, m)
 	stopTimer(&d.daoAckT)
 	d.daoAckT = d.after(d.cfg.DAOAckTimeout, d.daoAckTimeout)
 }
@@ -378,19 +366,19 @@ func (d *DODAG) daoAckTimeout() {
 
 // handleDAOAck completes a DAO exchange and schedules the refresh before
 // the route lifetime ends (at half of it, randomised).
-func (d *DODAG) handleDAOAck(a *daoAck) {
-	if d.root != nil || !d.joined || !d.daoWaiting || a.seq != d.daoSeq || a.instance != d.instance {
+func (d *DODAG) handleDAOAck(a *rplmsg.DAOACK) {
+	if d.root != nil || !d.joined || !d.daoWaiting || a.Seq != d.daoSeq || a.InstanceID != d.instance {
 		return
 	}
 	d.daoWaiting = false
 	d.daoTries = 0
 	stopTimer(&d.daoAckT)
-	if a.status >= 128 {
+	if !a.Accepted() {
 		d.st.DAONacks++
 		return
 	}
 	d.st.DAOAcked++
-	life := time.Duration(d.conf.defaultLifetime) * time.Duration(d.conf.lifetimeUnit) * time.Second
+	life := time.Duration(d.conf.DefaultLifetime) * time.Duration(d.conf.LifetimeUnit) * time.Second
 	if life <= 0 {
 		return
 	}

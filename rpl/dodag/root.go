@@ -8,6 +8,7 @@ import (
 	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/rpl/lowpan"
 	"github.com/lsmqtt/lsmqtt/rpl/objective"
+	"github.com/lsmqtt/lsmqtt/rpl/rplmsg"
 )
 
 // maxRouteDepth bounds a source route (and so the SRH) the root builds.
@@ -39,12 +40,15 @@ func (d *DODAG) startRoot() {
 	d.instance = c.InstanceID
 	d.version = lollipopInit
 	d.dtsn = lollipopInit
-	d.conf = dodagConf{
-		doublings: c.DIOIntervalDoublings, intMin: c.DIOIntervalMin, redundancy: c.DIORedundancy,
-		maxRankInc: c.MaxRankIncrease, minHopRankInc: c.MinHopRankIncrease, ocp: c.OCP,
-		defaultLifetime: c.DefaultLifetime, lifetimeUnit: c.LifetimeUnit,
+	d.conf = rplmsg.DODAGConfig{
+		DIOIntDoublings: c.DIOIntervalDoublings, DIOIntMin: c.DIOIntervalMin, DIORedundancy: c.DIORedundancy,
+		MaxRankIncrease: c.MaxRankIncrease, MinHopRankIncrease: c.MinHopRankIncrease, OCP: c.OCP,
+		DefaultLifetime: c.DefaultLifetime, LifetimeUnit: c.LifetimeUnit,
 	}
-	d.pio = prefixInfo{prefix: c.Prefix.Masked(), auto: true, valid: 0xffffffff, preferred: 0xffffffff}
+	// RFC 6550 §6.7.10: A set, L clear (the prefix is not on-link in a
+	// mesh), infinite lifetimes; nodes form prefix + IID.
+	d.pio = rplmsg.PrefixInfo{PrefixLen: uint8(c.Prefix.Bits()), Autonomous: true,
+		Valid: 0xffffffff, Preferred: 0xffffffff, Prefix: c.Prefix.Masked().Addr()}
 	of, err := objective.New(c.OCP, objective.Params{MinHopRankIncrease: c.MinHopRankIncrease, MaxRankIncrease: c.MaxRankIncrease})
 	if err != nil {
 		of = objective.NewMRHOF(objective.Params{MinHopRankIncrease: c.MinHopRankIncrease, MaxRankIncrease: c.MaxRankIncrease})
@@ -52,18 +56,18 @@ func (d *DODAG) startRoot() {
 	d.of = of
 	d.rank = of.Params().RootRank()
 	d.dodagID = lowpan.AddrFromPrefix(c.Prefix, d.lladdr)
-	d.host.Joined(d.pio.prefix, d.dodagID)
+	d.host.Joined(d.pio.Net(), d.dodagID)
 	d.joinedAt = d.clk.Now()
 	d.trickle.Start()
 	d.scheduleSweep()
 }
 
 func (d *DODAG) routeLifetime(units uint8) time.Duration {
-	return time.Duration(units) * time.Duration(d.conf.lifetimeUnit) * time.Second
+	return time.Duration(units) * time.Duration(d.conf.LifetimeUnit) * time.Second
 }
 
 func (d *DODAG) scheduleSweep() {
-	every := d.routeLifetime(d.conf.defaultLifetime) / 4
+	every := d.routeLifetime(d.conf.DefaultLifetime) / 4
 	if every < time.Second {
 		every = time.Second
 	}
@@ -85,32 +89,29 @@ func (d *DODAG) sweepRoutes() {
 
 // handleDAO records a node's parent from a non-storing DAO (RFC 6550 §9.7)
 // and acknowledges it when asked (K flag).
-func (d *DODAG) handleDAO(m *dao, src netip.Addr) {
-	if m.instance != d.instance || (m.dodagID.IsValid() && m.dodagID != d.dodagID) {
+func (d *DODAG) handleDAO(m *rplmsg.DAO, src netip.Addr) {
+	if m.InstanceID != d.instance || (m.DODAGID.IsValid() && m.DODAGID != d.dodagID) {
 		d.st.Ignored++
 		return
 	}
 	now := d.clk.Now()
-	var tr *transit
-	if len(m.transits) > 0 {
-		tr = &m.transits[0]
-	}
-	for _, t := range m.targets {
-		if t.Bits() != 128 || tr == nil || !tr.parent.IsValid() {
+	tr, ok := m.Transit()
+	for _, t := range m.Targets() {
+		if t.PrefixLen != 128 || !ok || !tr.Parent.IsValid() {
 			d.st.Ignored++
 			continue
 		}
-		target := t.Addr()
-		if tr.pathLifetime == 0 {
+		target := t.Prefix
+		if tr.PathLifetime == 0 {
 			// No-Path DAO (RFC 6550 §6.7.8): the node withdraws the route.
-			if r := d.root.routes[target]; r != nil && r.parent == tr.parent {
+			if r := d.root.routes[target]; r != nil && r.parent == tr.Parent {
 				delete(d.root.routes, target)
 				d.st.NoPathDAOs++
 			}
 			continue
 		}
 		r := d.root.routes[target]
-		if r != nil && r.pathSeq != tr.pathSeq && lollipopGreater(r.pathSeq, tr.pathSeq) && now.Before(r.expires) {
+		if r != nil && r.pathSeq != tr.PathSequence && lollipopGreater(r.pathSeq, tr.PathSequence) && now.Before(r.expires) {
 			d.st.Ignored++ // a stale DAO overtaken by a newer one
 			continue
 		}
@@ -119,14 +120,13 @@ func (d *DODAG) handleDAO(m *dao, src netip.Addr) {
 			d.root.routes[target] = r
 			d.st.RoutesAdded++
 		}
-		r.parent, r.pathSeq = tr.parent, tr.pathSeq
-		r.expires = now.Add(d.routeLifetime(tr.pathLifetime))
+		r.parent, r.pathSeq = tr.Parent, tr.PathSequence
+		r.expires = now.Add(d.routeLifetime(tr.PathLifetime))
 		r.learned = now
 	}
-	if m.ack {
-		a := daoAck{instance: d.instance, seq: m.seq}
+	if m.AckRequest {
 		d.st.Tx.DAOACK++
-		d.host.SendRPL(src, CodeDAOACK, appendDAOAck(make([]byte, 0, 4), &a))
+		d.host.SendRPL(src, &rplmsg.DAOACK{InstanceID: d.instance, Seq: m.Seq})
 	}
 }
 

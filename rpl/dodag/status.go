@@ -69,7 +69,7 @@ func (d *DODAG) Status() Status {
 	s := Status{
 		Root: d.root != nil, Joined: d.joined, InstanceID: d.instance, DODAGID: d.dodagID,
 		Version: d.version, Rank: d.rank, Neighbors: len(d.nbrs), JoinedAt: d.joinedAt,
-		StartedAt: d.startedAt, Stats: d.st, Prefix: d.pio.prefix,
+		StartedAt: d.startedAt, Stats: d.st, Prefix: d.pio.Net(),
 	}
 	if d.of != nil {
 		s.DAGRank = d.of.Params().DAGRank(d.rank)

@@ -12,6 +12,7 @@ import (
 	"github.com/lsmqtt/lsmqtt/rpl/ipv6"
 	"github.com/lsmqtt/lsmqtt/rpl/lowpan"
 	"github.com/lsmqtt/lsmqtt/rpl/medium"
+	"github.com/lsmqtt/lsmqtt/rpl/rplmsg"
 )
 
 // nopRadio records nothing and delivers nothing.
@@ -47,7 +48,8 @@ func FuzzFrameInput(f *testing.F) {
 	srh := make([]byte, 0, 96)
 	h := ipv6.Header{NextHeader: ipv6.ProtoRouting, HopLimit: 64, Src: src, Dst: dst}
 	srh, _ = h.AppendBinary(srh)
-	srh = appendSRH(srh, ipv6.ProtoUDP, dst, []netip.Addr{src})
+	sr := rplmsg.NewSourceRoute(ipv6.ProtoUDP, dst, []netip.Addr{src})
+	srh, _ = sr.AppendBinary(srh)
 	srh = append(srh, 0x13, 0x88, 0x07, 0x5b, 0, 8, 0, 0)
 	srh[5] = byte(len(srh) - 40)
 	seed(srh, ieee802154.Ext(me))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
 	"github.com/lsmqtt/lsmqtt/rpl/ipv6"
+	"github.com/lsmqtt/lsmqtt/rpl/rplmsg"
 )
 
 // ICMPv6 types and codes used here (RFC 4443, RFC 6550 §6).
@@ -31,10 +32,14 @@ func (s *Stack) icmpInput(pkt []byte, h ipv6.Header, msg []byte, from ieee802154
 		s.cnt.Drops["icmpv6 checksum"]++
 		return
 	}
-	typ, code := msg[0], msg[1]
-	switch typ {
+	switch msg[0] {
 	case icmpRPL:
-		s.rpl.Input(code, msg[4:], h.Src, h.Dst, from)
+		m, _, err := rplmsg.Decode(msg)
+		if err != nil {
+			s.countBad("rpl", err)
+			return
+		}
+		s.rpl.Input(m, h.Src, h.Dst, from)
 	case icmpEchoRequest:
 		if h.Dst.IsMulticast() {
 			return
@@ -77,6 +82,11 @@ func (s *Stack) sendICMPFrom(src, dst netip.Addr, msg []byte) {
 	msg[2], msg[3] = 0, 0
 	c := ipv6.UpperLayerChecksum(src, dst, ipv6.ProtoICMPv6, msg)
 	binary.BigEndian.PutUint16(msg[2:], c)
+	s.sendICMPMsg(src, dst, msg)
+}
+
+// sendICMPMsg sends a complete ICMPv6 message (checksum filled in).
+func (s *Stack) sendICMPMsg(src, dst netip.Addr, msg []byte) {
 	hop := s.cfg.HopLimit
 	if dst.IsMulticast() || dst.IsLinkLocalUnicast() {
 		hop = 255 // RPL and ND link-scope messages
@@ -88,9 +98,6 @@ func (s *Stack) sendICMPFrom(src, dst netip.Addr, msg []byte) {
 		return
 	}
 	pkt = append(pkt, msg...)
-	if msg[0] == icmpRPL {
-		s.cnt.RPLTx++
-	}
 	s.output(pkt, h)
 }
 

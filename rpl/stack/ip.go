@@ -7,6 +7,7 @@ import (
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
 	"github.com/lsmqtt/lsmqtt/rpl/ipv6"
 	"github.com/lsmqtt/lsmqtt/rpl/lowpan"
+	"github.com/lsmqtt/lsmqtt/rpl/rplmsg"
 )
 
 // ipInput handles a reassembled IPv6 packet that arrived from neighbour
@@ -33,15 +34,21 @@ func (s *Stack) ipInput(pkt []byte, from ieee802154.Address) {
 			s.countBad("ipv6", err)
 			return
 		}
-		if proto == ipv6.ProtoRouting && pkt[off+2] == routingTypeSRH && pkt[off+3] > 0 {
+		if proto == ipv6.ProtoRouting && pkt[off+2] == rplmsg.RoutingTypeSRH && pkt[off+3] > 0 {
 			// RFC 6554 §4.2: not the last hop yet.
 			if h.Dst.IsMulticast() {
 				s.cnt.Drops["srh to multicast"]++
 				return
 			}
-			nd, ok := processSRH(pkt, pkt[off:off+n])
-			if !ok {
-				s.cnt.Drops["bad srh"]++
+			dst := [16]byte(pkt[24:40])
+			if _, err := rplmsg.AdvanceSRH(pkt[off:off+n], &dst); err != nil {
+				s.countBad("srh", err)
+				return
+			}
+			copy(pkt[24:40], dst[:])
+			nd := netip.AddrFrom16(dst)
+			if nd.IsMulticast() {
+				s.cnt.Drops["srh to multicast"]++
 				return
 			}
 			if s.isLocal(nd) {
@@ -122,7 +129,10 @@ func (s *Stack) routeFromRoot(pkt []byte, h ipv6.Header) {
 		return
 	}
 	if len(hops) > 1 {
-		pkt = insertSRH(pkt, hops)
+		if pkt = insertSRH(pkt, hops); pkt == nil {
+			s.cnt.Drops["srh"]++
+			return
+		}
 		s.cnt.SourceRouted++
 	}
 	first := hops[0]
@@ -138,9 +148,13 @@ func (s *Stack) routeFromRoot(pkt []byte, h ipv6.Header) {
 // final destination (RFC 8200 §8.1).
 func insertSRH(pkt []byte, hops []netip.Addr) []byte {
 	first := hops[0]
-	out := make([]byte, 0, len(pkt)+8+16*len(hops))
+	srh := rplmsg.NewSourceRoute(pkt[6], first, hops[1:])
+	out := make([]byte, 0, len(pkt)+srh.Len())
 	out = append(out, pkt[:ipv6.HeaderLen]...)
-	out = appendSRH(out, pkt[6], first, hops[1:])
+	out, err := srh.AppendBinary(out)
+	if err != nil {
+		return nil
+	}
 	out = append(out, pkt[ipv6.HeaderLen:]...)
 	out[6] = ipv6.ProtoRouting
 	binary.BigEndian.PutUint16(out[4:], uint16(len(out)-ipv6.HeaderLen))

@@ -12,6 +12,7 @@ import (
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
 	"github.com/lsmqtt/lsmqtt/rpl/lowpan"
 	"github.com/lsmqtt/lsmqtt/rpl/medium"
+	"github.com/lsmqtt/lsmqtt/rpl/rplmsg"
 )
 
 // Errors.
@@ -214,8 +215,20 @@ func (s *Stack) countBad(layer string, err error) {
 // host adapts Stack to dodag.Host; its methods run with s.mu held.
 type host Stack
 
-func (h *host) SendRPL(dst netip.Addr, code uint8, body []byte) {
-	(*Stack)(h).sendICMP(dst, icmpRPL, code, body)
+func (h *host) SendRPL(dst netip.Addr, m rplmsg.Message) {
+	s := (*Stack)(h)
+	src, ok := s.sourceFor(dst)
+	if !ok {
+		s.cnt.Drops["no source address"]++
+		return
+	}
+	msg, err := rplmsg.AppendICMP(make([]byte, 0, m.Len()), src, dst, m)
+	if err != nil {
+		s.countBad("rpl out", err)
+		return
+	}
+	s.cnt.RPLTx++
+	s.sendICMPMsg(src, dst, msg)
 }
 
 func (h *host) Joined(prefix netip.Prefix, root netip.Addr) {

@@ -13,7 +13,9 @@ import (
 
 	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
+	"github.com/lsmqtt/lsmqtt/rpl/ipv6"
 	"github.com/lsmqtt/lsmqtt/rpl/medium"
+	"github.com/lsmqtt/lsmqtt/rpl/rplmsg"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -281,38 +283,38 @@ func TestWriteWithoutRouteIsDroppedQuietly(t *testing.T) {
 	}
 }
 
-func TestSRHRoundTrip(t *testing.T) {
+func TestInsertSRHAndForwardingOrder(t *testing.T) {
 	hops := []netip.Addr{
 		netip.MustParseAddr("fd00::2"), netip.MustParseAddr("fd00::3"),
 		netip.MustParseAddr("fd00::4"), netip.MustParseAddr("fd00::5:6"),
 	}
-	pkt := make([]byte, 40)
-	pkt[0] = 0x60
-	pkt[6] = 43
-	d := hops[0].As16()
-	copy(pkt[24:], d[:])
-	pkt = appendSRH(pkt, 17, hops[0], hops[1:])
-	if (len(pkt)-40)%8 != 0 {
-		t.Fatalf("SRH length %d is not a multiple of 8", len(pkt)-40)
+	src := netip.MustParseAddr("fd00::1")
+	pkt, err := ipv6.AppendUDPPacket(nil, netip.AddrPortFrom(src, 1883), netip.AddrPortFrom(hops[3], 5000), 64, []byte("hello"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if pkt[40+4] != 0xff && pkt[40+4]>>4 != 15 {
-		t.Logf("CmprI/CmprE %x", pkt[44])
+	out := insertSRH(pkt, hops)
+	h, _, err := ipv6.Packet(out)
+	if err != nil || h.Dst != hops[0] || h.NextHeader != ipv6.ProtoRouting {
+		t.Fatalf("header %+v, %v", h, err)
 	}
+	// Each hop advances the header as ipInput does; the destination walks
+	// the route and the UDP checksum (over the final destination) holds.
 	for i := 1; i < len(hops); i++ {
-		next, ok := processSRH(pkt, pkt[40:])
-		if !ok || next != hops[i] {
-			t.Fatalf("step %d: next %v ok %v, want %v", i, next, ok, hops[i])
+		dst := [16]byte(out[24:40])
+		if ok, err := rplmsg.AdvanceSRH(out[40:], &dst); !ok || err != nil {
+			t.Fatalf("step %d: %v %v", i, ok, err)
 		}
-		if got := netip.AddrFrom16([16]byte(pkt[24:40])); got != hops[i] {
-			t.Fatalf("destination %v after step %d", got, i)
+		copy(out[24:40], dst[:])
+		if got := netip.AddrFrom16(dst); got != hops[i] {
+			t.Fatalf("step %d: destination %v, want %v", i, got, hops[i])
 		}
 	}
-	if _, ok := processSRH(pkt, pkt[40:]); ok {
-		t.Fatal("processed an SRH with Segments Left 0")
+	proto, off, err := ipv6.UpperLayer(out)
+	if err != nil || proto != ipv6.ProtoUDP {
+		t.Fatalf("upper layer %d, %v", proto, err)
 	}
-	for _, bad := range [][]byte{{17, 0, 3, 1}, {17, 0, 3, 9, 0xee, 0, 0, 0}} {
-		if _, ok := processSRH(pkt, bad); ok {
-			t.Fatalf("accepted malformed SRH %x", bad)
-		}
+	if !ipv6.VerifyChecksum(src, hops[3], ipv6.ProtoUDP, out[off:]) {
+		t.Fatal("UDP checksum broken by SRH insertion")
 	}
 }
