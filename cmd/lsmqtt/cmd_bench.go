@@ -100,6 +100,10 @@ func init() {
 				Usage: "raw sink bind address (default 127.0.0.1:0, or [::1]:0 for an IPv6 gateway)"},
 			&cli.BoolFlag{Name: "embedded", EnvVars: env("embedded"),
 				Usage: "run against an in-process lsmqtt gateway with its embedded broker (no --gateway needed; --sub-mqtt defaults to that broker)"},
+			&cli.BoolFlag{Name: "spawn", EnvVars: env("spawn"),
+				Usage: "with --embedded or --suite: run each in-process gateway in a child lsmqtt process instead, so it shares the CPUs through the OS scheduler as a deployed gateway would"},
+			&cli.BoolFlag{Name: "serve-embedded", Hidden: true,
+				Usage: "start an embedded gateway, announce its addresses on stdout, serve until interrupted (used by --spawn)"},
 			&cli.BoolFlag{Name: "suite", EnvVars: env("suite"),
 				Usage: "run the standard set (QoS 0 paced/unpaced, QoS 1 with 1 and 100 clients, 2,000-CONNECT burst) against --embedded gateways and print a table; --duration is each scenario's publish phase"},
 			&cli.BoolFlag{Name: "json", EnvVars: env("json"),
@@ -138,20 +142,32 @@ func runBench(c *cli.Context) error {
 		return printBench(c, res, res.WriteText)
 	}
 
-	if c.Bool("suite") {
-		return runSuite(c)
-	}
-	if c.Bool("embedded") {
-		in, err := inproc.Start(c.Context, inproc.Config{Logger: logger})
+	if c.Bool("serve-embedded") {
+		in, err := inproc.Start(c.Context, inproc.Config{Addr: c.String("gateway"), Logger: logger})
 		if err != nil {
 			return err
 		}
 		defer in.Close()
-		if err := c.Set("gateway", in.Addr()); err != nil {
+		if err := in.Announce(os.Stdout); err != nil {
+			return err
+		}
+		<-c.Context.Done()
+		return nil
+	}
+	if c.Bool("suite") {
+		return runSuite(c)
+	}
+	if c.Bool("embedded") {
+		t, err := benchTarget(c)
+		if err != nil {
+			return err
+		}
+		defer t.Stop()
+		if err := c.Set("gateway", t.Gateway); err != nil {
 			return err
 		}
 		if !c.IsSet("sub-mqtt") && !c.Bool("sub-mqttsn") {
-			if err := c.Set("sub-mqtt", in.BrokerURL()); err != nil {
+			if err := c.Set("sub-mqtt", t.Broker); err != nil {
 				return err
 			}
 		}
@@ -176,13 +192,7 @@ func runSuite(c *cli.Context) error {
 	d := c.Duration("duration")
 	raw := loadgen.RawConfig{Senders: c.Int("raw-senders"), Size: c.Int("raw-size"), Duration: c.Duration("raw-duration"),
 		Readers: c.Int("raw-readers"), Workers: c.Int("raw-workers"), Batch: c.Int("batch"), Logger: logger}
-	start := func(ctx context.Context) (loadgen.Target, error) {
-		in, err := inproc.Start(ctx, inproc.Config{Logger: logger})
-		if err != nil {
-			return loadgen.Target{}, err
-		}
-		return in.Target(), nil
-	}
+	start := func(context.Context) (loadgen.Target, error) { return benchTarget(c) }
 	scs := loadgen.StandardSuite(d)
 	for i := range scs {
 		scs[i].Config.Logger = logger
@@ -195,6 +205,23 @@ func runSuite(c *cli.Context) error {
 		return perr
 	}
 	return err
+}
+
+// benchTarget starts an embedded gateway in this process, or with --spawn
+// in a child process.
+func benchTarget(c *cli.Context) (loadgen.Target, error) {
+	if c.Bool("spawn") {
+		exe, err := os.Executable()
+		if err != nil {
+			return loadgen.Target{}, err
+		}
+		return inproc.Spawn(c.Context, exe, "--log-level", c.String("log-level"), "bench", "--serve-embedded")
+	}
+	in, err := inproc.Start(c.Context, inproc.Config{Logger: logger})
+	if err != nil {
+		return loadgen.Target{}, err
+	}
+	return in.Target(), nil
 }
 
 func benchConfig(c *cli.Context) (loadgen.Config, error) {

@@ -230,7 +230,17 @@ func (c *client) complete(msgID uint16, rc mqttsn.ReturnCode, now int64, pubcomp
 		return
 	}
 	s := &c.slots[i]
-	lat := now - s.firstAt
+	// Count before the slot is freed: whoever sees it free may end the run.
+	if rc == mqttsn.Accepted {
+		c.acked.Add(1)
+		c.r.ackLat.Record(time.Duration(now - s.firstAt))
+		c.lastAck.Store(now)
+	} else {
+		c.rejected.Add(1)
+		if rc == mqttsn.RejectedCongestion {
+			c.congested.Add(1)
+		}
+	}
 	s.inUse = false
 	c.free = append(c.free, i)
 	clocked := c.ackClocked
@@ -241,16 +251,6 @@ func (c *client) complete(msgID uint16, rc mqttsn.ReturnCode, now int64, pubcomp
 	c.mu.Unlock()
 	if idle {
 		c.poke()
-	}
-	if rc == mqttsn.Accepted {
-		c.acked.Add(1)
-		c.r.ackLat.Record(time.Duration(lat))
-		c.lastAck.Store(now)
-	} else {
-		c.rejected.Add(1)
-		if rc == mqttsn.RejectedCongestion {
-			c.congested.Add(1)
-		}
 	}
 	if !clocked {
 		c.giveCredit()

@@ -3,6 +3,11 @@ package inproc
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -12,7 +17,44 @@ import (
 	"github.com/lsmqtt/lsmqtt/mqttsn"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv("LSMQTT_INPROC_CHILD") == "1" {
+		serveChild()
+		return
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// serveChild is the child process of TestSpawn: what `lsmqtt bench
+// --serve-embedded` does.
+func serveChild() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	in, err := Start(ctx, Config{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	_ = in.Announce(os.Stdout)
+	<-ctx.Done()
+	in.Close()
+}
+
+func TestSpawn(t *testing.T) {
+	t.Setenv("LSMQTT_INPROC_CHILD", "1")
+	tg, err := Spawn(context.Background(), os.Args[0], "-test.run=^$")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tg.Stop()
+	if !strings.HasPrefix(tg.Broker, "mqtt://127.0.0.1:") {
+		t.Fatalf("broker URL %q", tg.Broker)
+	}
+	res := runBench(t, loadgen.Config{Gateway: tg.Gateway, Clients: 2, QoS: 1, Count: 50, SubMQTT: tg.Broker, SubQoS: -1})
+	if p := res.Publish; p.Acked != 50 || p.Delivered != 50 {
+		t.Fatalf("acked %d delivered %d, want 50 50 from the child gateway", p.Acked, p.Delivered)
+	}
+}
 
 func start(t *testing.T) *Instance {
 	t.Helper()
