@@ -28,3 +28,5 @@ func prefixFrom(b []byte) netip.Addr {
 	copy(v[:], b)
 	return netip.AddrFrom16(v)
 }
+
+func addrFrom(v [16]byte) netip.Addr { return netip.AddrFrom16(v) }

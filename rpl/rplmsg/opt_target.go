@@ -31,9 +31,11 @@ func decodeTarget(body []byte) (Option, error) {
 	if len(body) < 2 || len(body) > 2+16 {
 		return nil, perr(name, "length", ErrLength)
 	}
-	t := Target{Flags: body[0], PrefixLen: body[1], Prefix: prefixFrom(body[2:])}
+	t := Target{Flags: body[0], PrefixLen: body[1]}
 	if t.PrefixLen > 128 || len(body)-2 < prefixOctets(t.PrefixLen) {
 		return nil, perr(name, "prefix length", ErrInvalid)
 	}
+	// Octets past the prefix length are padding and ignored.
+	t.Prefix = prefixFrom(body[2 : 2+prefixOctets(t.PrefixLen)])
 	return t, nil
 }

@@ -24,26 +24,21 @@ type SourceRoute struct {
 }
 
 // NewSourceRoute builds the header for a packet whose IPv6 destination is
-// dst (the first hop) and that must then visit hops in order, eliding as
-// many octets as every address shares with dst.
+// dst (the first hop) and that must then visit hops in order. It elides the
+// octets that dst and every hop have in common, so the compression stays
+// valid as each hop swaps itself into the destination (RFC 6554 §4.2).
 func NewSourceRoute(next uint8, dst netip.Addr, hops []netip.Addr) SourceRoute {
 	d := dst.As16()
-	shared := func(a netip.Addr) uint8 {
-		v := a.As16()
+	common := uint8(15)
+	for _, h := range hops {
+		v := h.As16()
 		var c uint8
-		for c < 15 && v[c] == d[c] {
+		for c < common && v[c] == d[c] {
 			c++
 		}
-		return c
+		common = c
 	}
-	s := SourceRoute{NextHeader: next, SegmentsLeft: uint8(len(hops)), CmprI: 15, CmprE: 15, Ref: dst, Addresses: hops}
-	for i, h := range hops {
-		if i == len(hops)-1 {
-			s.CmprE = shared(h)
-		} else {
-			s.CmprI = min(s.CmprI, shared(h))
-		}
-	}
+	s := SourceRoute{NextHeader: next, SegmentsLeft: uint8(len(hops)), CmprI: common, CmprE: common, Ref: dst, Addresses: hops}
 	if len(hops) <= 1 {
 		s.CmprI = 0 // no Addresses[1..n-1]; RFC 6554 leaves CmprI unused
 	}
@@ -118,6 +113,9 @@ func srhLayout(b []byte) (n, hl int, err error) {
 		return 0, 0, perr(name, "addresses", ErrTruncated)
 	}
 	cmprI, cmprE, pad := int(b[4]>>4), int(b[4]&15), int(b[5]>>4)
+	if pad > 7 { // padding only rounds up to a multiple of 8 octets
+		return 0, 0, perr(name, "pad", ErrInvalid)
+	}
 	// RFC 6554 §3: n = ((HdrExtLen*8 - Pad - (16 - CmprE)) / (16 - CmprI)) + 1.
 	rest := hl - 8 - pad - (16 - cmprE)
 	if rest < 0 || rest%(16-cmprI) != 0 {
