@@ -1,6 +1,7 @@
 package tsclient
 
 import (
+	"bytes"
 	"context"
 	"errors"
 
@@ -76,4 +77,35 @@ func FetchKey(ctx context.Context, x KeyExchanger, c clock.Clock, creds *Credent
 		return nil, err
 	}
 	return exchange(ctx, x, c, r, aead.Options{AllowInsecure: true})
+}
+
+// Requester is what SNExchanger needs of an MQTT-SN client
+// (mqttsn/client.Client has it): send m to the gateway, retransmitting, and
+// return the first message match accepts.
+type Requester interface {
+	Request(ctx context.Context, m mqttsn.Message, match func(mqttsn.Message) bool) (mqttsn.Message, error)
+}
+
+// SNExchanger carries a node's key requests through its gateway (which
+// relays them to the TS) over the node's MQTT-SN client.
+type SNExchanger struct{ Client Requester }
+
+// ExchangeKey implements KeyExchanger.
+func (x SNExchanger) ExchangeKey(ctx context.Context, req *mqttsn.TSKeyRequest, accept func(*mqttsn.TSKeyResponse) (bool, error)) error {
+	var result error
+	_, err := x.Client.Request(ctx, req, func(m mqttsn.Message) bool {
+		r, ok := m.(*mqttsn.TSKeyResponse)
+		if !ok || !bytes.Equal(r.ReqNonce, req.Nonce) {
+			return false
+		}
+		done, err := accept(r)
+		if done {
+			result = err
+		}
+		return done
+	})
+	if err != nil {
+		return err
+	}
+	return result
 }
