@@ -240,7 +240,14 @@ func (d *DODAG) LinkResult(to ieee802154.Address, tries int, acked bool) {
 		return
 	}
 	n.fails++
-	if n == d.parent && n.fails >= d.cfg.ParentFailThreshold {
+	if n == d.parent && n.fails < d.cfg.ParentFailThreshold {
+		// Urgent probing: confirm at once rather than at the next probe
+		// period (RPL-Lite probes urgently too, but only every few seconds).
+		d.st.Probes++
+		d.sendDIS(n.ll)
+		return
+	}
+	if n == d.parent {
 		d.st.ParentUnreachable++
 		d.log.Debug("rpl: parent unreachable", "node", d.lladdr.String(), "parent", n.ll)
 		d.selectParent()
