@@ -120,9 +120,9 @@ func TestLollipop(t *testing.T) {
 		want bool
 	}{
 		{241, 240, true}, {240, 241, false}, {240, 240, false},
-		{0, 250, true},   // just wrapped into the circular region (RFC 6550 §7.2 rule 1)
-		{0, 200, false},  // 200 is newer: too far back to be a wrap
-		{5, 120, true},   // circular wrap, within the window
+		{0, 250, true},  // just wrapped into the circular region (RFC 6550 §7.2 rule 1)
+		{0, 200, false}, // 200 is newer: too far back to be a wrap
+		{5, 120, true},  // circular wrap, within the window
 		{120, 5, false},
 		{100, 10, false}, // desynchronised: not comparable
 		{10, 100, false},
