@@ -260,10 +260,11 @@ func benchConfig(c *cli.Context) (loadgen.Config, error) {
 }
 
 func printBench(c *cli.Context, v any, text func(w io.Writer) error) error {
+	w := c.App.Writer
 	if c.Bool("json") {
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(v)
 	}
-	return text(os.Stdout)
+	return text(w)
 }
