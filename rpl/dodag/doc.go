@@ -27,9 +27,11 @@
 // detaches, and solicits DIOs with multicast DIS every DISInterval; nodes
 // of the new area reset their Trickle timers on a multicast DIS (§8.3), so
 // the node joins within about a second of losing its parent. The old root
-// drops the node's route when a forwarding node reports (ICMPv6 address
-// unreachable) that the next hop of a source route failed, and in any
-// case when the route's lifetime expires.
+// drops the node's route when forwarding nodes report twice within a
+// minute (ICMPv6 address unreachable) that the next hop of a source route
+// failed, and in any case when the route's lifetime expires. A root that
+// gets a DAO it cannot route back (an ancestor's route is gone) increments
+// its DTSN, and every node passes the increment on and sends a new DAO.
 //
 // Concurrency: a DODAG has no lock of its own. Its methods must be called
 // with Config.Locker held (the node stack's mutex); its timers take that

@@ -69,7 +69,11 @@ func (d *DODAG) handleDIO(m *rplmsg.DIO, src netip.Addr, from ieee802154.Address
 	if n == d.parent {
 		d.adoptConf(m)
 		if m.DTSN != d.parentDTSN() {
-			// The parent asks for fresh DAOs (RFC 6550 §9.6).
+			// The parent asks for fresh DAOs (RFC 6550 §9.6). In
+			// non-storing mode every node below must send one too, so
+			// pass the request on: a new DTSN, told at once.
+			d.dtsn = lollipopNext(d.dtsn)
+			d.trickle.Reset()
 			d.scheduleDAO()
 		}
 		n.dtsn = m.DTSN
@@ -355,10 +359,24 @@ func (d *DODAG) daoAckTimeout() {
 		return
 	}
 	if d.daoTries > d.cfg.DAOMaxRetries {
-		// RPL-Lite gives up on the DODAG after its DAO retransmissions.
 		d.st.DAOFailures++
 		d.daoTries = 0
-		d.localRepair()
+		d.daoWaiting = false
+		if d.parent == nil || d.parent.fails > 0 {
+			// The way up is failing: look for another (RPL-Lite does a
+			// local repair after its DAO retransmissions).
+			d.localRepair()
+			return
+		}
+		// The parent acknowledges our frames, so the loss is further up or
+		// on the way down (the root may have lost an ancestor's route and
+		// will ask for fresh DAOs). Detaching would only take our
+		// sub-DODAG down with us: back off and try again.
+		stopTimer(&d.daoT)
+		d.daoT = d.after(d.cfg.DAOAckTimeout*time.Duration(4+d.rng.IntN(4)), func() {
+			d.daoT = nil
+			d.sendDAO()
+		})
 		return
 	}
 	d.sendDAO()

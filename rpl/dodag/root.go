@@ -17,16 +17,31 @@ const maxRouteDepth = 32
 // route is what the root knows of one node (RFC 6550 §9.7): its parent,
 // from its latest DAO, and until when that holds.
 type route struct {
-	target  netip.Addr
-	parent  netip.Addr
-	pathSeq uint8
-	expires time.Time
-	learned time.Time
+	target    netip.Addr
+	parent    netip.Addr
+	pathSeq   uint8
+	expires   time.Time
+	learned   time.Time
+	errors    int // delivery failures reported since the last DAO
+	lastError time.Time
 }
 
+// Route error handling: a route goes after RouteErrorThreshold reported
+// delivery failures less than routeErrorWindow apart. One failure alone is
+// more often a lossy hop that exhausted its retransmissions than a node
+// that left.
+const (
+	RouteErrorThreshold = 2
+	routeErrorWindow    = time.Minute
+	// refreshHoldoff rate-limits the DTSN increments the root makes to
+	// heal routes it can no longer complete.
+	refreshHoldoff = 30 * time.Second
+)
+
 type rootState struct {
-	routes map[netip.Addr]*route
-	sweepT clock.Timer
+	routes      map[netip.Addr]*route
+	sweepT      clock.Timer
+	lastRefresh time.Time
 }
 
 func newRootState() *rootState { return &rootState{routes: make(map[netip.Addr]*route)} }
@@ -123,6 +138,17 @@ func (d *DODAG) handleDAO(m *rplmsg.DAO, src netip.Addr) {
 		r.parent, r.pathSeq = tr.Parent, tr.PathSequence
 		r.expires = now.Add(d.routeLifetime(tr.PathLifetime))
 		r.learned = now
+		r.errors = 0
+		if _, ok := d.SourceRoute(target); !ok {
+			// An ancestor's route is gone (dropped or expired): ask every
+			// node for a fresh DAO (RFC 6550 §9.6), at most every
+			// refreshHoldoff.
+			if d.root.lastRefresh.IsZero() || now.Sub(d.root.lastRefresh) >= refreshHoldoff {
+				d.root.lastRefresh = now
+				d.st.RouteRefreshes++
+				d.RefreshRoutes()
+			}
+		}
 	}
 	if m.AckRequest {
 		d.st.Tx.DAOACK++
@@ -164,12 +190,24 @@ func (d *DODAG) SourceRoute(dst netip.Addr) (hops []netip.Addr, ok bool) {
 }
 
 // RouteError reports that reporter could not reach next, the next hop of
-// a source route: the root forgets next's route through reporter.
+// a source route. The root forgets next's route through reporter after
+// RouteErrorThreshold such reports within a minute.
 func (d *DODAG) RouteError(reporter, next netip.Addr) {
 	if d.root == nil {
 		return
 	}
-	if r := d.root.routes[next]; r != nil && r.parent == reporter {
+	r := d.root.routes[next]
+	if r == nil || r.parent != reporter {
+		return
+	}
+	now := d.clk.Now()
+	d.st.RouteErrors++
+	if !r.lastError.IsZero() && now.Sub(r.lastError) > routeErrorWindow {
+		r.errors = 0
+	}
+	r.errors++
+	r.lastError = now
+	if r.errors >= RouteErrorThreshold {
 		delete(d.root.routes, next)
 		d.st.RoutesDropped++
 	}

@@ -239,9 +239,10 @@ func (h *host) Joined(prefix netip.Prefix, root netip.Addr) {
 }
 
 func (h *host) Left() {
+	// The address goes; context 0 stays until another DODAG replaces it,
+	// so frames still in flight from the old one decompress.
 	s := (*Stack)(h)
 	if !s.cfg.RPL.Root {
-		s.ctx[0] = netip.Prefix{}
 		s.global = netip.Addr{}
 	}
 }
