@@ -36,8 +36,8 @@ type Stats struct {
 	Malformed          uint64
 	// Root only.
 	RoutesAdded, RoutesExpired, RoutesDropped, NoPathDAOs, RouteLoops uint64
-	RouteErrors    uint64 // delivery failures reported by forwarding nodes
-	RouteRefreshes uint64 // DTSN increments made to heal broken routes
+	RouteErrors                                                       uint64 // delivery failures reported by forwarding nodes
+	RouteRefreshes                                                    uint64 // DTSN increments made to heal broken routes
 }
 
 // Status is a snapshot of the node's RPL state.
