@@ -157,12 +157,14 @@ func runBench(c *cli.Context) error {
 	if c.Bool("suite") {
 		return runSuite(c)
 	}
+	var stats func() loadgen.GatewayStats
 	if c.Bool("embedded") {
 		t, err := benchTarget(c)
 		if err != nil {
 			return err
 		}
 		defer t.Stop()
+		stats = t.Stats
 		if err := c.Set("gateway", t.Gateway); err != nil {
 			return err
 		}
@@ -176,6 +178,7 @@ func runBench(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	cfg.GatewayStats = stats
 	res, err := loadgen.Run(c.Context, cfg, raw)
 	if err != nil && res == nil {
 		return err

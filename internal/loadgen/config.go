@@ -93,8 +93,18 @@ type Config struct {
 	// over MQTT).
 	SubTopic string
 
+	// GatewayStats, when set, reads the gateway's own counters before and
+	// after the publish phase, for its ingest rate and drops.
+	GatewayStats func() GatewayStats
+
 	// Logger receives debug logs; nil discards them.
 	Logger *slog.Logger
+}
+
+// GatewayStats are counters a gateway keeps about itself.
+type GatewayStats struct {
+	PublishIn int64 // PUBLISH messages received
+	Drops     int64 // datagrams and messages dropped or refused
 }
 
 func (c *Config) fill() error {

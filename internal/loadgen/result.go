@@ -109,6 +109,12 @@ type PublishResult struct {
 	SentPerSec      float64 `json:"sent_per_s"`
 	AckedPerSec     float64 `json:"acked_per_s"`
 	DeliveredPerSec float64 `json:"delivered_per_s"`
+	// Gateway side, when its counters can be read (in-process): PUBLISHes
+	// it received during the phase, their rate over the send phase, and
+	// what it dropped or refused.
+	GatewayIngested     int64   `json:"gateway_ingested,omitempty"`
+	GatewayIngestPerSec float64 `json:"gateway_ingest_per_s,omitempty"`
+	GatewayDrops        int64   `json:"gateway_drops,omitempty"`
 	// AckLatency runs from the first transmission to PUBACK/PUBCOMP;
 	// E2ELatency from the payload stamp to the subscriber.
 	AckLatency Latency `json:"ack_latency"`
@@ -120,6 +126,7 @@ type PublishResult struct {
 type Ratios struct {
 	CeilingPerSec float64 `json:"ceiling_per_s"`
 	Sent          float64 `json:"sent"`
+	Ingest        float64 `json:"gateway_ingest,omitempty"`
 	Acked         float64 `json:"acked"`
 	Delivered     float64 `json:"delivered"`
 }
@@ -129,7 +136,7 @@ func ratios(r *Result) *Ratios {
 	if c <= 0 {
 		return nil
 	}
-	return &Ratios{CeilingPerSec: c, Sent: r.Publish.SentPerSec / c, Acked: r.Publish.AckedPerSec / c,
+	return &Ratios{CeilingPerSec: c, Sent: r.Publish.SentPerSec / c, Ingest: r.Publish.GatewayIngestPerSec / c, Acked: r.Publish.AckedPerSec / c,
 		Delivered: r.Publish.DeliveredPerSec / c}
 }
 
@@ -177,6 +184,10 @@ func (r *Result) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, " (%d send errors)", p.SendErrors)
 	}
 	fmt.Fprintf(&b, " in %s = %s msg/s%s\n", dur(p.SendSeconds), num(p.SentPerSec), r.ratio(r.ratioOf(func(x *Ratios) float64 { return x.Sent })))
+	if p.GatewayIngested > 0 || p.GatewayDrops > 0 {
+		fmt.Fprintf(&b, "gateway   ingested %d PUBLISHes (%s msg/s%s), dropped or refused %d\n", p.GatewayIngested,
+			num(p.GatewayIngestPerSec), r.ratio(r.ratioOf(func(x *Ratios) float64 { return x.Ingest })), p.GatewayDrops)
+	}
 	if c.QoS > 0 {
 		fmt.Fprintf(&b, "acked     %d (%s msg/s%s), rejected %d (congestion %d), lost %d, loss %.3f %%, retransmissions %d, dup acks %d\n",
 			p.Acked, num(p.AckedPerSec), r.ratio(r.ratioOf(func(x *Ratios) float64 { return x.Acked })),

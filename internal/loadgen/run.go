@@ -160,7 +160,18 @@ func Run(ctx context.Context, cfg Config, raw *RawConfig) (*Result, error) {
 		defer sub.Close()
 	}
 
+	var before GatewayStats
+	if cfg.GatewayStats != nil {
+		before = cfg.GatewayStats()
+	}
 	res.Publish = r.publishPhase(ctx, ready, dl)
+	if cfg.GatewayStats != nil {
+		after := cfg.GatewayStats()
+		p := &res.Publish
+		p.GatewayIngested = after.PublishIn - before.PublishIn
+		p.GatewayDrops = after.Drops - before.Drops
+		p.GatewayIngestPerSec = rate(p.GatewayIngested, p.SendSeconds)
+	}
 	if sub != nil {
 		res.Publish.Subscriber = sub.String()
 	}

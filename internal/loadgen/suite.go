@@ -15,6 +15,9 @@ type Target struct {
 	Gateway string // MQTT-SN UDP address
 	Broker  string // MQTT URL of the broker behind it, "" if none reachable
 	Stop    func() // nil for a target the suite does not own
+	// Stats reads the gateway's own counters, when the target can (an
+	// in-process gateway); nil otherwise.
+	Stats func() GatewayStats
 }
 
 // Scenario is one named run of a suite. Gateway and SubMQTT are filled in
@@ -23,6 +26,9 @@ type Scenario struct {
 	Name       string
 	Config     Config
 	WantBroker bool
+	// Burst marks a CONNECT-burst scenario: its publish rates are not a
+	// throughput worth stating.
+	Burst bool
 }
 
 // StandardSuite is the set `make bench` runs (issue 9's targets): QoS 0 from
@@ -38,7 +44,7 @@ func StandardSuite(d time.Duration) []Scenario {
 		{Name: "qos0-100c-unpaced", WantBroker: true, Config: with(func(c *Config) { c.Clients, c.QoS = 100, 0 })},
 		{Name: "qos1-1c-window1", WantBroker: true, Config: with(func(c *Config) { c.Clients, c.QoS, c.Window = 1, 1, 1 })},
 		{Name: "qos1-100c-window1", WantBroker: true, Config: with(func(c *Config) { c.Clients, c.QoS, c.Window = 100, 1, 1 })},
-		{Name: "connect-burst-2000", Config: with(func(c *Config) {
+		{Name: "connect-burst-2000", Burst: true, Config: with(func(c *Config) {
 			c.Clients, c.QoS, c.Count, c.Duration = 2000, 0, 2000, 0
 			c.TopicType, c.Topic = mqttsn.TopicIDShort, "lb"
 		})},
@@ -55,6 +61,7 @@ type SuiteResult struct {
 // SuiteRow is one scenario's outcome.
 type SuiteRow struct {
 	Name   string  `json:"name"`
+	Burst  bool    `json:"burst,omitempty"`
 	Result *Result `json:"result,omitempty"`
 	Err    string  `json:"error,omitempty"`
 }
@@ -85,7 +92,7 @@ func RunSuite(ctx context.Context, scenarios []Scenario, start func(context.Cont
 		if ctx.Err() != nil {
 			return sr, ctx.Err()
 		}
-		row := SuiteRow{Name: sc.Name}
+		row := SuiteRow{Name: sc.Name, Burst: sc.Burst}
 		t, err := start(ctx)
 		if err != nil {
 			row.Err = err.Error()
@@ -94,6 +101,7 @@ func RunSuite(ctx context.Context, scenarios []Scenario, start func(context.Cont
 		}
 		cfg := sc.Config
 		cfg.Gateway = t.Gateway
+		cfg.GatewayStats = t.Stats
 		if sc.WantBroker {
 			cfg.SubMQTT = t.Broker
 		}
@@ -124,15 +132,43 @@ func (s *SuiteResult) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "host: %d CPUs, %s/%s, %s, load average %.2f at start\n", s.Host.CPUs, s.Host.GOOS, s.Host.GOARCH, s.Host.Go, s.Host.LoadAvg1)
 	fmt.Fprintf(&b, "raw UDP ceiling: %s datagrams/s of %d B (%d sender sockets on %d goroutines → 1 sink, unpaced, sent %s/s, loss %.1f %%)\n\n",
 		num(r.ReceivedPerSec), r.Size, r.Senders, r.Workers, num(r.SentPerSec), r.LossPct)
-	b.WriteString("| scenario | clients | QoS | offered rate | sent/s | acked/s | delivered/s | % of raw | loss % | latency p50 / p99 | notes |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| scenario | clients | QoS | offered rate | sent/s | gateway ingest/s (% of raw) | acked/s | delivered/s | headline % of raw | loss % | latency p50 / p99 | notes |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	dash := func(v float64) string {
+		if v <= 0 {
+			return "—"
+		}
+		return num(v)
+	}
 	for _, row := range s.Rows {
 		res := row.Result
 		if res == nil {
-			fmt.Fprintf(&b, "| %s | | | | | | | | | | error: %s |\n", row.Name, row.Err)
+			fmt.Fprintf(&b, "| %s | | | | | | | | | | | error: %s |\n", row.Name, row.Err)
 			continue
 		}
 		c, p := res.Config, res.Publish
+		var notes []string
+		if cr := res.Connect; cr != nil && (row.Burst || cr.Accepted < c.Clients) {
+			notes = append(notes, fmt.Sprintf("CONNECT burst: %d/%d answered in %s (%d after resends), latency p50 %s p99 %s",
+				cr.AnsweredFirst, cr.Clients, dur(cr.BurstSeconds), cr.Accepted, us(cr.Latency.P50US), us(cr.Latency.P99US)))
+		}
+		if p.Retransmissions > 0 {
+			notes = append(notes, fmt.Sprintf("%d retransmissions", p.Retransmissions))
+		}
+		if p.Rejected > 0 {
+			notes = append(notes, fmt.Sprintf("%d rejected (%d congestion)", p.Rejected, p.Congestion))
+		}
+		if p.GatewayDrops > 0 {
+			notes = append(notes, fmt.Sprintf("gateway dropped/refused %d", p.GatewayDrops))
+		}
+		if row.Err != "" {
+			notes = append(notes, "error: "+row.Err)
+		}
+		if row.Burst {
+			fmt.Fprintf(&b, "| %s | %d | %d | — | — | — | — | — | — | — | %s / %s (CONNACK) | %s |\n", row.Name, c.Clients, c.QoS,
+				us(res.Connect.Latency.P50US), us(res.Connect.Latency.P99US), strings.Join(notes, "; "))
+			continue
+		}
 		rate := "unpaced"
 		if c.Rate > 0 {
 			rate = num(c.Rate)
@@ -148,33 +184,20 @@ func (s *SuiteResult) WriteTable(w io.Writer) error {
 				lat = fmt.Sprintf("%s / %s (e2e)", us(p.E2ELatency.P50US), us(p.E2ELatency.P99US))
 			}
 		}
-		ratio := "—"
-		if res.Ratios != nil && head > 0 {
-			ratio = fmt.Sprintf("%.1f", 100*head/res.Ratios.CeilingPerSec)
-		}
-		var notes []string
-		if cr := res.Connect; cr != nil && (c.Clients >= 1000 || cr.Accepted < c.Clients) {
-			notes = append(notes, fmt.Sprintf("CONNECT burst: %d/%d answered in %s, p50 %s p99 %s",
-				cr.AnsweredFirst, cr.Clients, dur(cr.BurstSeconds), us(cr.Latency.P50US), us(cr.Latency.P99US)))
-		}
-		if p.Retransmissions > 0 {
-			notes = append(notes, fmt.Sprintf("%d retransmissions", p.Retransmissions))
-		}
-		if p.Rejected > 0 {
-			notes = append(notes, fmt.Sprintf("%d rejected (%d congestion)", p.Rejected, p.Congestion))
-		}
-		if row.Err != "" {
-			notes = append(notes, "error: "+row.Err)
-		}
-		dash := func(v float64) string {
-			if v <= 0 {
-				return "—"
+		ratio, ingest := "—", dash(p.GatewayIngestPerSec)
+		if x := res.Ratios; x != nil {
+			if head > 0 {
+				ratio = fmt.Sprintf("%.1f", 100*head/x.CeilingPerSec)
 			}
-			return num(v)
+			if p.GatewayIngestPerSec > 0 {
+				ingest += fmt.Sprintf(" (%.1f)", 100*x.Ingest)
+			}
 		}
-		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", row.Name, c.Clients, c.QoS, rate,
-			dash(p.SentPerSec), dash(p.AckedPerSec), dash(p.DeliveredPerSec), ratio, loss, lat, strings.Join(notes, "; "))
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", row.Name, c.Clients, c.QoS, rate,
+			dash(p.SentPerSec), ingest, dash(p.AckedPerSec), dash(p.DeliveredPerSec), ratio, loss, lat, strings.Join(notes, "; "))
 	}
+	b.WriteString("\nheadline: delivered/s with a subscriber, else acked/s (QoS 1/2), else sent/s. " +
+		"Rates are counts over the time from the start of the publish phase to the last event of their kind.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -23,7 +23,7 @@ func TestRunSuiteAgainstFreshTargets(t *testing.T) {
 	}
 	scs := []Scenario{
 		{Name: "q1", Config: Config{Clients: 2, QoS: 1, Count: 40}},
-		{Name: "burst", Config: Config{Clients: 50, QoS: 0, Count: 50, TopicType: mqttsn.TopicIDShort, Topic: "lb"}},
+		{Name: "burst", Burst: true, Config: Config{Clients: 50, QoS: 0, Count: 50, TopicType: mqttsn.TopicIDShort, Topic: "lb"}},
 		{Name: "broken", Config: Config{Clients: 1, Count: 1}},
 	}
 	sr, err := RunSuite(context.Background(), scs, start, RawConfig{Senders: 2, Duration: 30 * time.Millisecond})
@@ -51,7 +51,7 @@ func TestRunSuiteAgainstFreshTargets(t *testing.T) {
 	}
 	out := buf.String()
 	t.Log("\n" + out)
-	for _, want := range []string{"raw UDP ceiling", "| q1 | 2 | 1 |", "| burst | 50 | 0 |", "| broken |", "target failed to start"} {
+	for _, want := range []string{"raw UDP ceiling", "| q1 | 2 | 1 |", "| burst | 50 | 0 | — |", "| broken |", "target failed to start"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q", want)
 		}

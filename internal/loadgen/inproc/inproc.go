@@ -12,6 +12,8 @@ import (
 	"net"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/lsmqtt/lsmqtt/gateway"
 	"github.com/lsmqtt/lsmqtt/gateway/broker"
 	"github.com/lsmqtt/lsmqtt/internal/loadgen"
@@ -37,6 +39,7 @@ type Config struct {
 type Instance struct {
 	Gateway *gateway.Gateway
 	Broker  *broker.Embedded
+	reg     prometheus.Gatherer
 	conn    *net.UDPConn
 	cancel  context.CancelFunc
 	done    chan error
@@ -67,6 +70,13 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	}
 	gcfg := cfg.Gateway
 	gcfg.Logger = cfg.Logger
+	var gather prometheus.Gatherer
+	if gcfg.Registerer == nil {
+		reg := prometheus.NewRegistry()
+		gcfg.Registerer, gather = reg, reg
+	} else if g, ok := gcfg.Registerer.(prometheus.Gatherer); ok {
+		gather = g
+	}
 	if gcfg.AdvertiseInterval == 0 {
 		gcfg.AdvertiseInterval = -1
 	}
@@ -96,7 +106,7 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	}
 	setBuf(conn, cfg.SockBuf)
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	in := &Instance{Gateway: gw, Broker: emb, conn: conn, cancel: cancel, done: make(chan error, 1)}
+	in := &Instance{Gateway: gw, Broker: emb, reg: gather, conn: conn, cancel: cancel, done: make(chan error, 1)}
 	go func() { in.done <- gw.Serve(sctx, conn) }()
 	select {
 	case <-started:
@@ -116,7 +126,38 @@ func (in *Instance) BrokerURL() string { return "mqtt://" + in.Broker.TCPAddr() 
 
 // Target describes the instance for loadgen.RunSuite; its Stop closes it.
 func (in *Instance) Target() loadgen.Target {
-	return loadgen.Target{Gateway: in.Addr(), Broker: in.BrokerURL(), Stop: func() { in.Close() }}
+	return loadgen.Target{Gateway: in.Addr(), Broker: in.BrokerURL(), Stop: func() { in.Close() }, Stats: in.Stats}
+}
+
+// Stats reads the gateway's PUBLISH-received and drop counters from its
+// Prometheus metrics (lsmqtt_gateway_messages_in_total{type="PUBLISH"},
+// lsmqtt_gateway_drops_total).
+func (in *Instance) Stats() loadgen.GatewayStats {
+	var st loadgen.GatewayStats
+	if in.reg == nil {
+		return st
+	}
+	mfs, err := in.reg.Gather()
+	if err != nil {
+		return st
+	}
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "lsmqtt_gateway_messages_in_total":
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "type" && l.GetValue() == "PUBLISH" {
+						st.PublishIn += int64(m.GetCounter().GetValue())
+					}
+				}
+			}
+		case "lsmqtt_gateway_drops_total":
+			for _, m := range mf.GetMetric() {
+				st.Drops += int64(m.GetCounter().GetValue())
+			}
+		}
+	}
+	return st
 }
 
 // Close stops the gateway, then the broker, and closes the socket.

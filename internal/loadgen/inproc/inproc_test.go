@@ -83,8 +83,11 @@ func runBench(t *testing.T, cfg loadgen.Config) *loadgen.Result {
 func TestQoS1EndToEndViaBroker(t *testing.T) {
 	in := start(t)
 	res := runBench(t, loadgen.Config{Gateway: in.Addr(), Clients: 4, QoS: 1, Count: 400, Window: 2,
-		SubMQTT: in.BrokerURL(), SubQoS: -1, Drain: 5 * time.Second})
+		SubMQTT: in.BrokerURL(), SubQoS: -1, Drain: 5 * time.Second, GatewayStats: in.Stats})
 	p := res.Publish
+	if p.GatewayIngested != p.Sent+p.Retransmissions {
+		t.Fatalf("gateway counted %d PUBLISHes, generator sent %d + %d retransmissions", p.GatewayIngested, p.Sent, p.Retransmissions)
+	}
 	if res.Connect.Accepted != 4 || res.Connect.Registered != 4 {
 		t.Fatalf("connect %+v", res.Connect)
 	}
