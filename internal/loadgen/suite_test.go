@@ -33,7 +33,7 @@ func TestRunSuiteAgainstFreshTargets(t *testing.T) {
 	if started != 3 || stopped != 2 || len(sr.Rows) != 3 {
 		t.Fatalf("started %d stopped %d rows %d, want 3 2 3", started, stopped, len(sr.Rows))
 	}
-	if r := sr.Rows[0].Result; r == nil || r.Publish.Acked != 40 || r.Ratios == nil || r.Raw != sr.Raw {
+	if r := sr.Rows[0].Result; r == nil || r.Publish.Acked != 40 || r.Ratios == nil || r.Raw != sr.Raw || r.Ratios.CeilingPerSec != sr.Raw.ReceivedPerSec {
 		t.Fatalf("row q1: %+v", sr.Rows[0])
 	}
 	if r := sr.Rows[1].Result; r == nil || r.Connect.Accepted != 50 || r.Publish.Sent != 50 {
@@ -51,7 +51,7 @@ func TestRunSuiteAgainstFreshTargets(t *testing.T) {
 	}
 	out := buf.String()
 	t.Log("\n" + out)
-	for _, want := range []string{"raw UDP ceiling", "| q1 | 2 | 1 |", "| burst | 50 | 0 | — |", "| broken |", "target failed to start"} {
+	for _, want := range []string{"raw UDP ceiling", "| q1 | 2 | 1 | unpaced | ", "| burst | 50 | 0 | — |", "| broken |", "target failed to start"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q", want)
 		}
