@@ -13,7 +13,7 @@ type Stats struct {
 	Subscriptions int    // subscriptions held for clients
 	Queued        int    // messages waiting in the outbound queue (external brokers)
 	QueueLimit    int    // bound of the outbound queue (0: no queue)
-	Published     uint64 // messages accepted from the gateway
+	Published     uint64 // messages accepted (acknowledged by the broker or queued)
 	Delivered     uint64 // messages handed to the DeliverFunc
 	Busy          uint64 // Publish calls refused with ErrBusy
 	Dropped       uint64 // messages dropped (see DroppedByReason)
