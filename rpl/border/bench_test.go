@@ -129,3 +129,37 @@ func BenchmarkMeshRealTime(b *testing.B) {
 	}
 	b.ReportMetric(float64(time.Minute)*float64(b.N)/float64(b.Elapsed()), "x-realtime")
 }
+
+// BenchmarkTenAreas1000Nodes is the hospital scale of issue 8's target: ten
+// areas of 100 nodes each (random placement) on one medium. After the
+// meshes form, ns/op is the wall time of one simulated minute of RPL
+// upkeep (no application traffic); x-realtime is how much faster than real
+// time that runs.
+func BenchmarkTenAreas1000Nodes(b *testing.B) {
+	w := newMesh(b, medium.Config{Range: 50, Seed: 1})
+	var routers []*Router
+	for a := 0; a < 10; a++ {
+		ox := float64(a) * 400
+		routers = append(routers, w.addArea(a+1, medium.Position{X: ox + 100, Y: 100}, dodag.Config{}))
+		tp := randomTopo(100, 200, 50, uint64(a))
+		for i := 1; i < len(tp.pos); i++ {
+			w.addNode(a+1, i, medium.Position{X: tp.pos[i].X + ox, Y: tp.pos[i].Y}, stack.Config{})
+		}
+	}
+	w.clk.Advance(time.Minute)
+	joined := 0
+	for _, n := range w.nodes {
+		if n.Status().Joined {
+			joined++
+		}
+	}
+	if joined != len(w.nodes) {
+		b.Fatalf("%d of %d joined within a minute", joined, len(w.nodes))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		w.clk.Advance(time.Minute)
+	}
+	b.ReportMetric(float64(time.Minute)*float64(b.N)/float64(b.Elapsed()), "x-realtime")
+}

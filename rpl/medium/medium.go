@@ -147,6 +147,10 @@ type endpoint struct {
 	sink  sink
 	addr  ieee802154.Address // learned or given; Mode AddrNone until known
 	devID uint16
+	// pos mirrors Medium.pos[addr] (guarded by Medium.mu) so the per-frame
+	// loop needs no map lookups.
+	pos    Position
+	placed bool
 
 	dmu   sync.Mutex // held across a delivery: deliveries never run concurrently
 	qmu   sync.Mutex // guards queue and dead; never held while taking another lock
@@ -212,8 +216,8 @@ func (m *Medium) bindLocked(e *endpoint, a ieee802154.Address) {
 	}
 	e.addr = a
 	m.byAddr[a] = e
-	_, placed := m.pos[a]
-	m.log.Info("medium: node attached", "addr", a.String(), "placed", placed)
+	e.pos, e.placed = m.pos[a]
+	m.log.Info("medium: node attached", "addr", a.String(), "placed", e.placed)
 }
 
 func (m *Medium) removeEndpointLocked(e *endpoint) {
@@ -307,7 +311,7 @@ func (m *Medium) transmitLocked(src *endpoint, pkt zep.Packet, ft ieee802154.Fra
 		if dst == src || dst.addr.Mode == ieee802154.AddrNone {
 			continue
 		}
-		p := m.probLocked(src.addr, dst.addr)
+		p := m.epProbLocked(src, dst)
 		if p <= 0 {
 			continue
 		}

@@ -106,6 +106,9 @@ func (m *Medium) ApplyTopology(t *TopologyFile) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.pos, m.links = pos, links
+	for a, e := range m.byAddr {
+		e.pos, e.placed = pos[a]
+	}
 	switch t.Model {
 	case "disk":
 		m.cfg.Model = ModelDisk

@@ -29,6 +29,9 @@ type linkKey struct{ from, to ieee802154.Address }
 func (m *Medium) SetPosition(a ieee802154.Address, p Position) {
 	m.mu.Lock()
 	m.pos[a] = p
+	if e := m.byAddr[a]; e != nil {
+		e.pos, e.placed = p, true
+	}
 	m.mu.Unlock()
 }
 
@@ -37,6 +40,9 @@ func (m *Medium) SetPosition(a ieee802154.Address, p Position) {
 func (m *Medium) Unplace(a ieee802154.Address) {
 	m.mu.Lock()
 	delete(m.pos, a)
+	if e := m.byAddr[a]; e != nil {
+		e.placed = false
+	}
 	m.mu.Unlock()
 }
 
@@ -84,6 +90,25 @@ func (m *Medium) probLocked(from, to ieee802154.Address) float64 {
 		return 0
 	}
 	return diskProbability(a.Distance(b), m.cfg.Range, m.cfg.EdgeLoss)
+}
+
+// epProbLocked is probLocked for two bound endpoints, without map lookups
+// or square roots on the common path (the per-frame hot loop).
+func (m *Medium) epProbLocked(src, dst *endpoint) float64 {
+	if len(m.links) > 0 {
+		if p, ok := m.links[linkKey{src.addr, dst.addr}]; ok {
+			return p
+		}
+	}
+	if m.cfg.Model != ModelDisk || !src.placed || !dst.placed {
+		return 0
+	}
+	dx, dy := src.pos.X-dst.pos.X, src.pos.Y-dst.pos.Y
+	d2, r2 := dx*dx+dy*dy, m.cfg.Range*m.cfg.Range
+	if r2 <= 0 || d2 > r2 {
+		return 0
+	}
+	return 1 - m.cfg.EdgeLoss*d2/r2
 }
 
 // diskProbability is Cooja UDGM's reception ratio: 1 − EdgeLoss·(d/R)²
