@@ -53,6 +53,10 @@ func init() {
 	})
 }
 
+// mediumStarted, when set (by tests), is told the address the medium
+// serves on once it listens.
+var mediumStarted func(net.Addr)
+
 func runMedium(c *cli.Context) error {
 	cfg := medium.Config{
 		Seed: c.Uint64("seed"), Range: c.Float64("range"), EdgeLoss: c.Float64("edge-loss"),
@@ -114,7 +118,14 @@ func runMedium(c *cli.Context) error {
 			}
 		}()
 	}
-	err = m.ServeUDP(c.Context, conn, nil)
+	started := make(chan struct{})
+	go func() {
+		<-started
+		if mediumStarted != nil {
+			mediumStarted(conn.LocalAddr())
+		}
+	}()
+	err = m.ServeUDP(c.Context, conn, started)
 	s := m.Stats()
 	if c.Bool("json") {
 		enc := json.NewEncoder(c.App.Writer)
