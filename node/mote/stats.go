@@ -1,0 +1,50 @@
+package mote
+
+import "github.com/lsmqtt/lsmqtt/mqttsn/client"
+
+// Stats are a mote's live counters.
+type Stats struct {
+	ID         string `json:"id"`
+	Transport  string `json:"transport"`
+	Protection string `json:"protection"`
+	Suite      string `json:"suite,omitempty"`
+	State      string `json:"state"`
+
+	Connects        uint64 `json:"connects"`
+	ConnectFailures uint64 `json:"connect_failures"`
+	Challenges      uint64 `json:"challenges"` // admission challenges answered
+	KeyRequests     uint64 `json:"key_requests"`
+
+	PublishedVitals uint64 `json:"published_vitals"`
+	PublishedAlarms uint64 `json:"published_alarms"`
+	PublishedECG    uint64 `json:"published_ecg"`
+	PublishFailures uint64 `json:"publish_failures"`
+
+	AlarmsRaised  uint64 `json:"alarms_raised"`
+	AlarmsCleared uint64 `json:"alarms_cleared"`
+	AlarmsDropped uint64 `json:"alarms_dropped"` // pending alarms beyond the queue
+	Overruns      uint64 `json:"overruns"`       // timed work skipped because the mote was busy
+
+	MQTTSN client.Stats `json:"mqttsn"`
+	Frames FrameCounts  `json:"frames"`
+
+	LastError string `json:"last_error,omitempty"`
+}
+
+// Stats returns the mote's counters.
+func (m *Mote) Stats() Stats {
+	m.cfg.Transport.sync()
+	m.mu.Lock()
+	s := m.stats
+	m.mu.Unlock()
+	s.State = "stopped"
+	if c := m.client(); c != nil {
+		s.State = c.State().String()
+		s.MQTTSN = c.Stats()
+	}
+	if m.x != nil {
+		s.KeyRequests = m.x.count.Load()
+	}
+	s.Frames = m.acct.counts()
+	return s
+}
