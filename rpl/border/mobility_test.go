@@ -28,7 +28,11 @@ func twoAreas(t *testing.T, loss float64) (w *mesh, a, b *Router, mobile *stack.
 	return twoAreasTB(t, loss)
 }
 
+// joinEvents records the mobile node's OnJoin calls (tests run one mesh at a time).
+var joinEvents []netip.Addr
+
 func twoAreasTB(t testing.TB, loss float64) (w *mesh, a, b *Router, mobile *stack.Stack, mobileMAC ieee802154.Address) {
+	joinEvents = nil
 	w = newMesh(t, medium.Config{Range: 50, Loss: loss, Seed: 9})
 	a = w.addArea(1, medium.Position{X: 0}, dodag.Config{})
 	b = w.addArea(2, medium.Position{X: 1000}, dodag.Config{})
@@ -36,7 +40,9 @@ func twoAreasTB(t testing.TB, loss float64) (w *mesh, a, b *Router, mobile *stac
 		w.addNode(1, i, medium.Position{X: float64(35 * i)}, stack.Config{})
 		w.addNode(2, i, medium.Position{X: 1000 - float64(35*i)}, stack.Config{})
 	}
-	mobile = w.addNode(1, 9, medium.Position{X: 35 * 5}, stack.Config{})
+	mobile = w.addNode(1, 9, medium.Position{X: 35 * 5}, stack.Config{
+		OnJoin: func(root, addr netip.Addr) { joinEvents = append(joinEvents, root) },
+	})
 	mobileMAC = w.macs[len(w.macs)-1]
 	var inA, inB []*stack.Stack
 	for i, n := range w.nodes {
@@ -73,6 +79,9 @@ func TestMobileNodeRejoinsOtherArea(t *testing.T) {
 			st := mobile.Status()
 			t.Logf("rejoined area B %v after the move (parent lost: %d unreachable, %d local repairs)",
 				took, st.Stats.ParentUnreachable, st.Stats.LocalRepairs)
+			if len(joinEvents) != 2 || joinEvents[0] != a.Addr() || joinEvents[1] != b.Addr() {
+				t.Fatalf("OnJoin told of roots %v, want A then B", joinEvents)
+			}
 			newAddr, _ := mobile.GlobalAddr()
 			if newAddr == oldAddr || !b.Prefix().Contains(newAddr) {
 				t.Fatalf("address after the move %v (before %v), want one in %v", newAddr, oldAddr, b.Prefix())

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"log/slog"
+	"net/netip"
 	"time"
 
 	"github.com/lsmqtt/lsmqtt/internal/clock"
@@ -75,6 +76,12 @@ type Config struct {
 	// traffic alike. It runs with the stack's lock held and must neither
 	// block nor call back into the Stack. The energy meter attaches here.
 	OnFrame func(dir Dir, octets int)
+	// OnJoin, when set, is told when the node joins a DODAG (at start-up,
+	// after a repair, or in a new area after moving): the root's address
+	// (where that area's gateway is) and the node's new global address.
+	// OnLeave is told when it leaves one. Same rules as OnFrame.
+	OnJoin  func(root, addr netip.Addr)
+	OnLeave func()
 }
 
 func (c *Config) defaults() {

@@ -236,6 +236,9 @@ func (h *host) Joined(prefix netip.Prefix, root netip.Addr) {
 	s.ctx[0] = prefix
 	s.global = lowpan.AddrFromPrefix(prefix, s.lladdr)
 	s.log.Debug("stack: joined DODAG", "node", s.lladdr.String(), "root", root, "addr", s.global)
+	if s.cfg.OnJoin != nil {
+		s.cfg.OnJoin(root, s.global)
+	}
 }
 
 func (h *host) Left() {
@@ -244,5 +247,8 @@ func (h *host) Left() {
 	s := (*Stack)(h)
 	if !s.cfg.RPL.Root {
 		s.global = netip.Addr{}
+	}
+	if s.cfg.OnLeave != nil {
+		s.cfg.OnLeave()
 	}
 }
