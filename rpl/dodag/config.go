@@ -38,7 +38,8 @@ type Config struct {
 	MaxNeighbors        int           // neighbour table size; default 8 (a z1 budget)
 	ProbeInterval       time.Duration // probe a parent not heard from for this long; default 4 s
 	ParentFailThreshold int           // consecutive failed unicasts that drop the parent; default 2
-	DISInterval         time.Duration // multicast DIS period while detached; default 2 s
+	DISInterval         time.Duration // first multicast DIS period while detached; default 2 s
+	DISMaxInterval      time.Duration // the period doubles up to this; default 16 s (RPL-Lite: a fixed 30 s)
 	DISStartDelay       time.Duration // first DIS after start, random up to this; default 500 ms
 	DAODelay            time.Duration // DAO after a parent change, random in [d/2, d]; default 500 ms
 	DAOAckTimeout       time.Duration // default 3 s
@@ -87,6 +88,9 @@ func (c *Config) defaults() {
 	}
 	if c.DISInterval <= 0 {
 		c.DISInterval = 2 * time.Second
+	}
+	if c.DISMaxInterval < c.DISInterval {
+		c.DISMaxInterval = max(16*time.Second, c.DISInterval)
 	}
 	if c.DISStartDelay <= 0 {
 		c.DISStartDelay = 500 * time.Millisecond

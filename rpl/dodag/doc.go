@@ -24,7 +24,8 @@
 // acknowledgment (or its absence) decides; after a failure it probes again
 // at once. Without another acceptable
 // parent the node poisons its sub-DODAG (a DIO with INFINITE_RANK),
-// detaches, and solicits DIOs with multicast DIS every DISInterval; nodes
+// detaches, and solicits DIOs with multicast DIS at once and then every
+// DISInterval, backing off to DISMaxInterval; nodes
 // of the new area reset their Trickle timers on a multicast DIS (§8.3), so
 // the node joins within about a second of losing its parent. The old root
 // drops the node's route when forwarding nodes report twice within a

@@ -66,12 +66,13 @@ type DODAG struct {
 	leftRank  uint16
 	holdUntil time.Time
 
-	trickle *trickle.Timer
-	disT    clock.Timer
-	probeT  clock.Timer
-	daoT    clock.Timer
-	daoAckT clock.Timer
-	gen     uint64 // invalidates timers of an earlier DODAG membership
+	trickle   *trickle.Timer
+	disT      clock.Timer
+	disPeriod time.Duration
+	probeT    clock.Timer
+	daoT      clock.Timer
+	daoAckT   clock.Timer
+	gen       uint64 // invalidates timers of an earlier DODAG membership
 
 	daoSeq     uint8
 	pathSeq    uint8
@@ -290,14 +291,24 @@ func (d *DODAG) sendDIO(dst netip.Addr, rank uint16) {
 	d.host.SendRPL(dst, m)
 }
 
+// scheduleDIS solicits DIOs after `after`, then again and again while
+// detached, the period doubling from DISInterval up to DISMaxInterval: a
+// node out of every mesh's range does not keep the channel busy.
 func (d *DODAG) scheduleDIS(after time.Duration) {
+	d.disPeriod = d.cfg.DISInterval
+	d.armDIS(after)
+}
+
+func (d *DODAG) armDIS(after time.Duration) {
 	stopTimer(&d.disT)
 	d.disT = d.after(after, func() {
 		if d.joined {
 			return
 		}
 		d.sendDIS(allRPLNodes)
-		d.scheduleDIS(d.cfg.DISInterval)
+		next := d.disPeriod
+		d.disPeriod = min(2*d.disPeriod, d.cfg.DISMaxInterval)
+		d.armDIS(next)
 	})
 }
 
