@@ -89,6 +89,7 @@ func (c *RawConfig) fill() error {
 // RawResult is what a raw measurement saw. The sink's receive rate is the
 // machine's ceiling for datagrams of this size.
 type RawResult struct {
+	Host     Host    `json:"host"`
 	Senders  int     `json:"senders"`
 	Workers  int     `json:"workers"`
 	Size     int     `json:"datagram_size"`
@@ -128,7 +129,7 @@ func RunRaw(ctx context.Context, cfg RawConfig) (*RawResult, error) {
 		return nil, fmt.Errorf("loadgen: raw sink: %w", err)
 	}
 	defer sink.Close()
-	res := &RawResult{Senders: cfg.Senders, Workers: cfg.Workers, Size: cfg.Size, Rate: cfg.Rate}
+	res := &RawResult{Host: hostInfo(), Senders: cfg.Senders, Workers: cfg.Workers, Size: cfg.Size, Rate: cfg.Rate}
 	res.SinkBuffers = setBuffers(sink, cfg.SockBuf, 0)
 	saddr := sink.LocalAddr().(*net.UDPAddr)
 
