@@ -64,13 +64,13 @@ func TestQoS1LossWhenMessagesNeverAcked(t *testing.T) {
 	// after MaxRetries it counts as lost, exactly one in ten.
 	g := startFakeGW(t, func(g *fakeGW) { g.dropSeqEvery = 10 })
 	res := run(t, Config{Gateway: g.addr(), Clients: 2, QoS: 1, Count: 200, Window: 8,
-		TopicType: mqttsn.TopicIDPredefined, TopicID: 5, RetryTimeout: 50 * time.Millisecond, MaxRetries: 2}, nil)
+		TopicType: mqttsn.TopicIDPredefined, TopicID: 5, RetryTimeout: 100 * time.Millisecond, MaxRetries: 3}, nil)
 	p := res.Publish
 	if p.Sent != 200 || p.Acked != 180 || p.Lost != 20 || p.AckLossPct != 10 {
 		t.Fatalf("sent/acked/lost/loss = %d/%d/%d/%v, want 200/180/20/10", p.Sent, p.Acked, p.Lost, p.AckLossPct)
 	}
-	if p.Retransmissions < 40 { // 2 resends of each lost message at least
-		t.Fatalf("retransmissions %d < 40", p.Retransmissions)
+	if p.Retransmissions < 60 { // 3 resends of each lost message at least
+		t.Fatalf("retransmissions %d < 60", p.Retransmissions)
 	}
 }
 
@@ -87,7 +87,7 @@ func TestQoS2Flow(t *testing.T) {
 func TestQoS0DeliveryLossViaMQTTSNSubscriber(t *testing.T) {
 	// The responder forwards PUBLISHes to the subscriber but drops every 8th.
 	g := startFakeGW(t, func(g *fakeGW) { g.forwardDropEvery = 8 })
-	res := run(t, Config{Gateway: g.addr(), Clients: 4, QoS: 0, Count: 400, Rate: 20000, SubMQTTSN: true, Drain: 300 * time.Millisecond}, nil)
+	res := run(t, Config{Gateway: g.addr(), Clients: 4, QoS: 0, Count: 400, Rate: 20000, SubMQTTSN: true, Drain: 3 * time.Second}, nil)
 	p := res.Publish
 	_, _, _, fwd := g.stats()
 	if p.Sent != 400 || fwd != 350 {
@@ -105,7 +105,7 @@ func TestConnectBurstWithIgnoredConnects(t *testing.T) {
 	// The responder ignores the first CONNECT of every 3rd client: those
 	// are answered only after one resend.
 	g := startFakeGW(t, func(g *fakeGW) { g.ignoreFirstConnectEvery = 3 })
-	res := run(t, Config{Gateway: g.addr(), Clients: 150, QoS: 0, Count: 150, ConnectTimeout: 300 * time.Millisecond,
+	res := run(t, Config{Gateway: g.addr(), Clients: 150, QoS: 0, Count: 150, ConnectTimeout: time.Second,
 		TopicType: mqttsn.TopicIDPredefined, TopicID: 9}, nil)
 	c := res.Connect
 	if c.Clients != 150 || c.AnsweredFirst != 100 || c.Retries != 50 || c.Accepted != 150 || c.Answered != 150 {
