@@ -29,7 +29,7 @@ func TestQoS1CountsAcksAndRetransmissions(t *testing.T) {
 	// The responder drops every 7th PUBLISH datagram; each drop costs one
 	// retransmission, and every message is still acknowledged.
 	g := startFakeGW(t, func(g *fakeGW) { g.dropEvery = 7 })
-	res := run(t, Config{Gateway: g.addr(), Clients: 3, QoS: 1, Count: 150, RetryTimeout: 30 * time.Millisecond, MaxRetries: 5}, nil)
+	res := run(t, Config{Gateway: g.addr(), Clients: 3, QoS: 1, Count: 150, RetryTimeout: 50 * time.Millisecond, MaxRetries: 8}, nil)
 	p := res.Publish
 	g.waitPublishes(t, int(p.Sent+p.Retransmissions))
 	pubs, dropped, acks, _ := g.stats()
@@ -187,7 +187,7 @@ func TestQoS1PacedWindow(t *testing.T) {
 	// Paced QoS 1 takes the credit path rather than the ack-clocked one.
 	g := startFakeGW(t, func(g *fakeGW) { g.dropEvery = 9 })
 	res := run(t, Config{Gateway: g.addr(), Clients: 2, QoS: 1, Count: 120, Rate: 4000, Window: 3,
-		RetryTimeout: 30 * time.Millisecond, MaxRetries: 5, TopicType: mqttsn.TopicIDShort, Topic: "pc"}, nil)
+		RetryTimeout: 50 * time.Millisecond, MaxRetries: 8, TopicType: mqttsn.TopicIDShort, Topic: "pc"}, nil)
 	p := res.Publish
 	if p.Offered != 120 || p.Sent != 120 || p.Acked != 120 || p.Lost != 0 || p.Retransmissions == 0 {
 		t.Fatalf("offered/sent/acked/lost/retrans = %d/%d/%d/%d/%d, want 120/120/120/0/>0", p.Offered, p.Sent, p.Acked, p.Lost, p.Retransmissions)
