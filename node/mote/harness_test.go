@@ -58,15 +58,22 @@ func newEnv(t *testing.T, cfg area.Config) *env {
 	return e
 }
 
+// busy: a mote is working, or datagrams are between the motes and the
+// gateway (in a socket, invisible to the clock).
 func (e *env) busy() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	var sent, recv uint64
 	for _, m := range e.motes {
 		if m.Busy() {
 			return true
 		}
+		st := m.Stats().MQTTSN
+		sent += st.DatagramsSent
+		recv += st.DatagramsReceived
 	}
-	return false
+	g := e.a.Gateway.Stats()
+	return sent > g.MessagesIn || g.MessagesOut > recv
 }
 
 func (e *env) activity() uint64 {
@@ -96,8 +103,15 @@ func (e *env) register(name, group string) *tsclient.Credentials {
 // do runs f while driving the clock, failing the test on error.
 func (e *env) do(what string, max time.Duration, f func(ctx context.Context) error) {
 	e.t.Helper()
+	start := e.clk.Now()
 	if err := e.drv.Do(e.ctx, max, f); err != nil {
-		e.t.Fatalf("%s: %v", what, err)
+		var st []mote.Stats
+		e.mu.Lock()
+		for _, m := range e.motes {
+			st = append(st, m.Stats())
+		}
+		e.mu.Unlock()
+		e.t.Fatalf("%s: %v (after %v of emulated time; motes %+v; gateway %+v)", what, err, e.clk.Since(start), st, e.a.Gateway.Stats())
 	}
 }
 

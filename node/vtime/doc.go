@@ -8,7 +8,8 @@
 // its next deadline and an activity counter (frames, datagrams) stay the
 // same over Settle consecutive yields. Then it jumps to the next timer, or,
 // while some actor reports itself busy (an operation in flight whose answer
-// is still travelling through goroutines), by at most Step, so a reply that
+// is still travelling through goroutines, or a function run with Do), by
+// at most Step, so a reply that
 // a goroutine is still computing cannot be overtaken by a distant timeout.
 //
 // This is a heuristic, not a proof of quiescence: a goroutine that computes

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/lsmqtt/lsmqtt/internal/clock"
@@ -19,11 +20,13 @@ type Driver struct {
 	// something observable (frames on a medium, datagrams). Nil: only the
 	// clock's timers are watched.
 	Activity func() uint64
-	// Step bounds one advance while busy (default 1 ms).
+	// Step bounds one advance while busy (default 100 µs).
 	Step time.Duration
 	// Settle is the number of consecutive quiet yields before an advance
 	// (default 8).
 	Settle int
+
+	running atomic.Int32 // functions running under Do
 }
 
 type signature struct {
@@ -73,10 +76,10 @@ func (d *Driver) advance(end time.Time) bool {
 	if next, ok := d.Clock.Next(); ok && next.Before(target) {
 		target = next
 	}
-	if d.Busy != nil && d.Busy() {
+	if d.running.Load() > 0 || (d.Busy != nil && d.Busy()) {
 		st := d.Step
 		if st <= 0 {
-			st = time.Millisecond
+			st = 100 * time.Microsecond
 		}
 		if lim := now.Add(st); lim.Before(target) {
 			target = lim
@@ -112,6 +115,15 @@ func (d *Driver) RunUntil(ctx context.Context, cond func() bool, max time.Durati
 	}
 }
 
+// Await is RunUntil for an event already in flight (a message travelling
+// through goroutines): the clock advances by at most Step at once until
+// cond holds, as if some actor were busy.
+func (d *Driver) Await(ctx context.Context, cond func() bool, max time.Duration) (bool, error) {
+	d.running.Add(1)
+	defer d.running.Add(-1)
+	return d.RunUntil(ctx, cond, max)
+}
+
 // ErrTimeout is returned by Do when f did not finish within its emulated
 // time budget.
 var ErrTimeout = errors.New("vtime: emulated time budget exhausted")
@@ -123,6 +135,8 @@ func (d *Driver) Do(ctx context.Context, max time.Duration, f func(ctx context.C
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
+	d.running.Add(1) // until Do returns: f's end is seen through done
+	defer d.running.Add(-1)
 	go func() { done <- f(fctx) }()
 	var err error
 	ok, rerr := d.RunUntil(ctx, func() bool {
