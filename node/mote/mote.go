@@ -315,7 +315,11 @@ func (m *Mote) Connect(ctx context.Context) error {
 	m.connMu.Lock()
 	defer m.connMu.Unlock()
 	for !m.cfg.Transport.Ready() {
-		if err := sleep(ctx, m.clk, 250*time.Millisecond); err != nil {
+		// Waiting for the mesh is not work in flight: let time run.
+		m.busy.Add(-1)
+		err := sleep(ctx, m.clk, 250*time.Millisecond)
+		m.busy.Add(1)
+		if err != nil {
 			return err
 		}
 	}

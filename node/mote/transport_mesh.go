@@ -89,11 +89,15 @@ func (t *MeshTransport) Gateway() net.Addr {
 	return net.UDPAddrFromAddrPort(netip.AddrPortFrom(root, border.DefaultGatewayPort))
 }
 
-// Ready implements Transport: the mote has a global address and a root.
+// Ready implements Transport: the mote has joined a DODAG, has a global
+// address, and the root has acknowledged its DAO (so it has a route down
+// to the mote, RFC 6550 §9.3).
 func (t *MeshTransport) Ready() bool {
-	_, ok := t.st.GlobalAddr()
-	_, root := t.st.Root()
-	return ok && root
+	if _, ok := t.st.GlobalAddr(); !ok {
+		return false
+	}
+	st := t.st.Status()
+	return st.Joined && st.Stats.DAOAcked > 0
 }
 
 // Kind implements Transport.
