@@ -62,6 +62,7 @@ type pahoConn struct {
 type connSub struct {
 	qos       byte
 	confirmed bool // SUBACK received on the current connection
+	sending   bool // a SUBSCRIBE for it is in flight
 }
 
 func newPahoConn(ext *External, main bool, clientID string, clean bool, expiry time.Duration, onMsg func(*paho.Publish), onRestore func()) (*pahoConn, error) {
@@ -228,14 +229,15 @@ func (c *pahoConn) step() bool {
 		return false
 	}
 	upCtx := c.upCtx
-	var resub map[string]byte
+	var resub map[string]*connSub
 	var unsub []string
 	for f, s := range c.subs {
-		if !s.confirmed {
+		if !s.confirmed && !s.sending {
 			if resub == nil {
-				resub = make(map[string]byte)
+				resub = make(map[string]*connSub)
 			}
-			resub[f] = s.qos
+			s.sending = true
+			resub[f] = s
 		}
 	}
 	for f := range c.unsubs {
@@ -249,8 +251,11 @@ func (c *pahoConn) step() bool {
 			c.onRestore()
 		}
 		ok := true
-		for f, q := range resub {
-			_, err := c.sendSubscribe(upCtx, f, q)
+		for f, sub := range resub {
+			_, err := c.sendSubscribe(upCtx, f, sub.qos)
+			c.mu.Lock()
+			sub.sending = false
+			c.mu.Unlock()
 			switch {
 			case errors.Is(err, ErrRejected):
 				c.ext.log.Warn("broker refused a restored subscription", "client", c.clientID, "filter", f, "err", err)
@@ -422,10 +427,10 @@ func (c *pahoConn) subscribe(ctx context.Context, filter string, qos byte) (byte
 		c.mu.Unlock()
 		return 0, ErrClosed
 	}
-	s := &connSub{qos: qos}
+	up, upCtx := c.state == StateConnected, c.upCtx
+	s := &connSub{qos: qos, sending: up} // the sender leaves it to us
 	c.subs[filter] = s
 	delete(c.unsubs, filter)
-	up, upCtx := c.state == StateConnected, c.upCtx
 	c.mu.Unlock()
 	if !up {
 		return qos, nil
@@ -435,6 +440,12 @@ func (c *pahoConn) subscribe(ctx context.Context, filter string, qos byte) (byte
 	granted, err := c.sendSubscribe(sctx, filter, qos)
 	stop()
 	cancel()
+	c.mu.Lock()
+	s.sending = false
+	if err != nil && !errors.Is(err, ErrRejected) {
+		c.kick() // the sender restores it on the next connection
+	}
+	c.mu.Unlock()
 	switch {
 	case err == nil:
 		return granted, nil
