@@ -48,3 +48,18 @@ func (m *Mote) Stats() Stats {
 	s.Frames = m.acct.counts()
 	return s
 }
+
+// Datagrams returns the MQTT-SN datagrams the mote's client sent and
+// received so far (cheap: for virtual-clock drivers that watch for
+// datagrams in flight).
+func (m *Mote) Datagrams() (sent, received uint64) {
+	var st client.Stats
+	if c := m.client(); c != nil {
+		st = c.Stats()
+	} else {
+		m.mu.Lock()
+		st = m.stats.MQTTSN
+		m.mu.Unlock()
+	}
+	return st.DatagramsSent, st.DatagramsReceived
+}
