@@ -3,9 +3,12 @@ package broker
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -278,5 +281,51 @@ func BenchmarkEmbeddedPublishQoS0(b *testing.B) {
 	}
 	if n != b.N {
 		b.Fatalf("delivered %d of %d", n, b.N)
+	}
+}
+
+func TestCollector(t *testing.T) {
+	e, _ := newTestEmbedded(t, EmbeddedConfig{})
+	ctx := testCtx(t)
+	if err := e.Attach(ctx, "c", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Subscribe(ctx, "c", "t", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Publish(ctx, "c", Message{Topic: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(NewCollector(e, "embedded"))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			v := m.GetGauge().GetValue() + m.GetCounter().GetValue()
+			name := mf.GetName()
+			for _, l := range m.GetLabel() {
+				name += "," + l.GetName() + "=" + l.GetValue()
+			}
+			got[name] = v
+		}
+	}
+	for name, want := range map[string]float64{
+		"lsmqtt_broker_info,kind=embedded": 1,
+		"lsmqtt_broker_clients":            1,
+		"lsmqtt_broker_connected":          1,
+		"lsmqtt_broker_subscriptions":      1,
+		"lsmqtt_broker_published_total":    1,
+		"lsmqtt_broker_delivered_total":    1,
+	} {
+		if v, ok := got[name]; !ok || v != want {
+			t.Errorf("%s = %v (present %v), want %v", name, v, ok, want)
+		}
+	}
+	if !strings.HasPrefix(mfs[0].GetName(), "lsmqtt_broker_") {
+		t.Errorf("metric %s", mfs[0].GetName())
 	}
 }
