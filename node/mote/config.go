@@ -52,9 +52,9 @@ type Config struct {
 
 	// Profile is the mote class (default z1).
 	Profile *profile.Profile
-	// CountOverheard charges RX energy for frames overheard from
-	// neighbours (an always-listening radio); default true via
-	// IgnoreOverheard=false.
+	// IgnoreOverheard stops charging RX energy for frames overheard from
+	// neighbours. By default they are charged, as for a radio that listens
+	// whenever it is not sending (the medium delivers them to the mote).
 	IgnoreOverheard bool
 
 	// Sensors. Seed and Scenario (sensors.Scenarios; default "stable")
@@ -88,6 +88,10 @@ type Config struct {
 	// Creds are the node's Trusted System credentials (name, PSS, sender
 	// number, patient group). Required for ProtectTS and ProtectStatic.
 	Creds *tsclient.Credentials
+	// ReaderCreds are the credentials of a caregiver principal (granted the
+	// groups of the motes it listens to) with which a subscribing mote
+	// fetches keys to open what it receives (Subscribe, ProtectTS only).
+	ReaderCreds *tsclient.Credentials
 	// KeyRefresh: a TS key is replaced when it has less than this left
 	// (default 5 minutes).
 	KeyRefresh time.Duration

@@ -34,6 +34,7 @@ type Mote struct {
 	topics  [3]string
 	x       *gatewayExchanger
 	prot    protector
+	reader  *tsclient.Reader // opens what the mote subscribed to (ReaderCreds)
 
 	busy   atomic.Int32
 	cl     atomic.Pointer[client.Client]
@@ -53,6 +54,7 @@ type Mote struct {
 	lastAdv time.Time
 	stats   Stats
 	closed  bool
+	onRecv  func(Received)
 }
 
 type pendingAlarm struct {
@@ -135,6 +137,12 @@ func New(cfg Config) (*Mote, error) {
 			return nil, err
 		}
 		m.prot = tsSession{s}
+		if cfg.ReaderCreds != nil {
+			if m.reader, err = m.newReader(cfg.ReaderCreds); err != nil {
+				s.Close()
+				return nil, err
+			}
+		}
 	default:
 		return nil, fmt.Errorf("mote: unknown protection %d", cfg.Protection)
 	}
@@ -343,6 +351,7 @@ func (m *Mote) Connect(ctx context.Context) error {
 			Clock:         m.clk,
 			Logger:        m.cfg.Logger,
 			OnUnsolicited: m.onUnsolicited,
+			OnPublish:     m.onPublish,
 		})
 		m.cl.Store(c)
 		m.mu.Unlock()
@@ -399,6 +408,20 @@ func (m *Mote) onUnsolicited(msg mqttsn.Message, _ net.Addr) {
 	m.mu.Lock()
 	m.stats.Challenges++
 	m.mu.Unlock()
+}
+
+// FetchKey makes sure the mote holds a payload key: under ProtectTS it
+// fetches one from the TS through the gateway if it has none (or it is
+// near its end); otherwise it does nothing. The mote must be connected.
+func (m *Mote) FetchKey(ctx context.Context) error {
+	p, ok := m.prot.(tsSession)
+	if !ok {
+		return nil
+	}
+	m.busy.Add(1)
+	defer m.busy.Add(-1)
+	_, err := p.s.Sealer(ctx)
+	return err
 }
 
 // SampleAll reads every vital-sign sensor once (pulse oximeter and
@@ -599,6 +622,9 @@ func (m *Mote) Close() error {
 	m.mu.Unlock()
 	m.shutdown()
 	m.prot.close()
+	if m.reader != nil {
+		m.reader.Close()
+	}
 	return m.cfg.Transport.Close()
 }
 

@@ -19,6 +19,8 @@ type Stats struct {
 	PublishedAlarms uint64 `json:"published_alarms"`
 	PublishedECG    uint64 `json:"published_ecg"`
 	PublishFailures uint64 `json:"publish_failures"`
+	Received        uint64 `json:"received"`         // messages from subscriptions
+	ReceiveFailures uint64 `json:"receive_failures"` // of which could not be opened
 
 	AlarmsRaised  uint64 `json:"alarms_raised"`
 	AlarmsCleared uint64 `json:"alarms_cleared"`
