@@ -1,0 +1,115 @@
+package hospital
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// Variant is one arm of a comparison.
+type Variant struct {
+	Label    string
+	Scenario *Scenario
+}
+
+// ErrNoHandover is returned for --compare handover,reconnect: the gateways'
+// session handover (issue 7) is not wired into the simulation yet, so only
+// reconnect-based mobility exists.
+var ErrNoHandover = errors.New("hospital: gateway handover is not wired into the simulation yet; " +
+	"only reconnect-based mobility runs (try --compare mobility)")
+
+// Variants derives the arms of a comparison from base: "suites" (ascon128,
+// aes128-ccm8, paper-xor), "qos" (0 and 1), "mobility" (everyone in bed vs
+// walking) or "handover,reconnect".
+func Variants(base *Scenario, what string) ([]Variant, error) {
+	clone := func(f func(*Scenario)) *Scenario {
+		c := *base
+		c.Areas = append([]string(nil), base.Areas...)
+		f(&c)
+		return &c
+	}
+	var out []Variant
+	switch strings.ReplaceAll(what, " ", "") {
+	case "suites", "suite":
+		for _, s := range []string{"ascon128", "aes128-ccm8", "paper-xor"} {
+			out = append(out, Variant{s, clone(func(c *Scenario) { c.Suite = s })})
+		}
+	case "qos":
+		for _, q := range []int{0, 1} {
+			out = append(out, Variant{fmt.Sprintf("QoS %d", q), clone(func(c *Scenario) { c.QoS = &q })})
+		}
+	case "mobility":
+		out = append(out, Variant{"static", clone(func(c *Scenario) { c.Mobility.Model = "static" })},
+			Variant{"moving", clone(func(c *Scenario) {
+				if c.Mobility.Model == "static" {
+					c.Mobility.Model = "waypoint"
+				}
+			})})
+	case "handover,reconnect", "reconnect,handover", "handover":
+		return nil, ErrNoHandover
+	default:
+		return nil, fmt.Errorf("hospital: --compare %q: want suites, qos, mobility or handover,reconnect", what)
+	}
+	for _, v := range out {
+		if err := v.Scenario.Defaults(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// WriteCompare prints the variants' summaries side by side.
+func WriteCompare(w io.Writer, vs []Variant, sums []*Summary) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	row := func(name string, f func(*Summary) string) {
+		fmt.Fprint(tw, name, "\t")
+		for _, s := range sums {
+			fmt.Fprint(tw, f(s), "\t")
+		}
+		fmt.Fprintln(tw)
+	}
+	fmt.Fprint(tw, "\t")
+	for _, v := range vs {
+		fmt.Fprint(tw, v.Label, "\t")
+	}
+	fmt.Fprintln(tw)
+	row("delivery ratio", func(s *Summary) string { return fmt.Sprintf("%.2f%%", s.Delivery.Ratio*100) })
+	row("delivered / attempted", func(s *Summary) string {
+		return fmt.Sprintf("%d/%d", s.Delivery.Delivered, s.Delivery.Attempted)
+	})
+	row("gaps (missing seq)", func(s *Summary) string { return fmt.Sprint(s.Delivery.Missing) })
+	row("latency p50 ms", func(s *Summary) string { return fmt.Sprintf("%.1f", s.Latency.P50ms) })
+	row("latency p99 ms", func(s *Summary) string { return fmt.Sprintf("%.1f", s.Latency.P99ms) })
+	row("handovers (failed)", func(s *Summary) string {
+		return fmt.Sprintf("%d (%d)", s.Handovers.Count, s.Handovers.Failed)
+	})
+	row("handover p50 ms", func(s *Summary) string { return fmt.Sprintf("%.1f", s.Handovers.P50ms) })
+	row("energy per node mJ", func(s *Summary) string { return fmt.Sprintf("%.1f", s.Energy.MeanMJ) })
+	row("mean power mW", func(s *Summary) string { return fmt.Sprintf("%.3f", s.Energy.MeanPowerMW) })
+	row("min lifetime days", func(s *Summary) string { return fmt.Sprintf("%.0f", s.Energy.MinLifetimeDays) })
+	row("air: data octets", func(s *Summary) string { return fmt.Sprint(s.Overhead.DataOctets) })
+	row("air: MQTT-SN ctl octets", func(s *Summary) string { return fmt.Sprint(s.Overhead.MQTTSNOctets) })
+	row("air: TS octets", func(s *Summary) string { return fmt.Sprint(s.Overhead.TSOctets) })
+	row("control share", func(s *Summary) string { return fmt.Sprintf("%.1f%%", s.Overhead.ControlShare*100) })
+	return tw.Flush()
+}
+
+// WriteCompareJSON writes {"variants":[{"label":...,"summary":...}]}.
+func WriteCompareJSON(w io.Writer, vs []Variant, sums []*Summary) error {
+	type arm struct {
+		Label   string   `json:"label"`
+		Summary *Summary `json:"summary"`
+	}
+	var doc struct {
+		Variants []arm `json:"variants"`
+	}
+	for i, v := range vs {
+		doc.Variants = append(doc.Variants, arm{v.Label, sums[i]})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
