@@ -18,7 +18,10 @@ import (
 	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
 	"github.com/lsmqtt/lsmqtt/node/area"
+	"github.com/lsmqtt/lsmqtt/node/eval"
+	"github.com/lsmqtt/lsmqtt/node/eval/evalplot"
 	"github.com/lsmqtt/lsmqtt/node/fleet"
+	"github.com/lsmqtt/lsmqtt/node/measure"
 	"github.com/lsmqtt/lsmqtt/node/mote"
 	"github.com/lsmqtt/lsmqtt/node/profile"
 	"github.com/lsmqtt/lsmqtt/node/sensors"
@@ -75,8 +78,116 @@ func init() {
 			&cli.DurationFlag{Name: "stats-interval", EnvVars: env("STATS_INTERVAL"), Usage: "print live per-node counters this often (also on SIGUSR1)"},
 			&cli.BoolFlag{Name: "json", EnvVars: env("JSON"), Usage: "print the final report as JSON on stdout (live counters go to stderr)"},
 		},
-		Action: runNode,
+		Action:      runNode,
+		Subcommands: []*cli.Command{nodeMeasureCommand()},
 	})
+}
+
+func nodeMeasureCommand() *cli.Command {
+	env := func(n string) []string { return []string{"LSMQTT_NODE_MEASURE_" + n} }
+	return &cli.Command{
+		Name:  "measure",
+		Usage: "measure per-transaction energy by running the emulator, and evaluate lifetimes with it",
+		Description: "For each suite: an in-process area (TS, gateway, broker, 6LoWPAN/RPL mesh) on a virtual clock, a\n" +
+			"publishing and a subscribing mote one hop from the border router; N transactions (seal, publish at\n" +
+			"QoS 1, deliver, open), minus a background window of the same length without transactions, give the\n" +
+			"per-transaction energies; the setup (admission, key delivery, subscribe) is measured separately.\n" +
+			"The result feeds node/eval's emulated model ('lsmqtt energy' shows the modelled one); cb-dtls is\n" +
+			"not run (no DTLS here) and stays modelled. See node/measure.",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "suite", EnvVars: env("SUITE"), Usage: "suites to measure: paper-xor, ascon128, aes128-ccm8 (default all three)"},
+			&cli.IntFlag{Name: "transactions", Value: 20, EnvVars: env("TRANSACTIONS"), Usage: "transactions per suite"},
+			&cli.DurationFlag{Name: "spacing", Value: 10 * time.Second, EnvVars: env("SPACING"), Usage: "emulated time between transactions"},
+			&cli.IntFlag{Name: "qos", Value: 1, EnvVars: env("QOS"), Usage: "QoS of the publish and the subscription (0-2)"},
+			&cli.BoolFlag{Name: "udp", EnvVars: env("UDP"), Usage: "run over loopback UDP with estimated frames instead of the mesh"},
+			&cli.DurationFlag{Name: "settle", Value: 30 * time.Minute, EnvVars: env("SETTLE"), Usage: "emulated time the mesh runs before measuring"},
+			&cli.BoolFlag{Name: "count-overheard", EnvVars: env("COUNT_OVERHEARD"), Usage: "charge frames overheard from neighbours (always-listening radio)"},
+			&cli.IntFlag{Name: "session", Value: 100, EnvVars: env("SESSION"), Usage: "transactions per session: the measured setup is spread over this many"},
+			&cli.StringFlag{Name: "profile", Value: profile.Default, EnvVars: env("PROFILE"), Usage: "mote profile: " + strings.Join(profile.Names(), ", ") + ", or a JSON profile file"},
+			&cli.Float64Flag{Name: "derating", EnvVars: env("DERATING"), Usage: "usable fraction of the battery, (0,1]"},
+			&cli.Float64SliceFlag{Name: "rate", EnvVars: env("RATE"), Usage: "transactions per hour to show lifetimes for"},
+			&cli.Uint64Flag{Name: "seed", Value: 1, EnvVars: env("SEED"), Usage: "seed of patients, radio and mesh"},
+			&cli.BoolFlag{Name: "json", EnvVars: env("JSON"), Usage: "print the measurements and the evaluation as JSON"},
+			&cli.StringFlag{Name: "plot", EnvVars: env("PLOT"), Usage: "write the evaluation's PNG charts into this directory"},
+		},
+		Action: runNodeMeasure,
+	}
+}
+
+func runNodeMeasure(c *cli.Context) error {
+	p, err := profile.Load(c.String("profile"))
+	if err != nil {
+		return err
+	}
+	if c.IsSet("derating") {
+		p = p.Clone()
+		p.Battery.Derating = c.Float64("derating")
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("--derating: %w", err)
+		}
+	}
+	var schemes []eval.Scheme
+	for _, v := range c.StringSlice("suite") {
+		for _, name := range strings.Split(v, ",") {
+			s, err := eval.ParseScheme(strings.TrimSpace(name))
+			if err != nil {
+				return fmt.Errorf("--suite: %w", err)
+			}
+			schemes = append(schemes, s)
+		}
+	}
+	q := c.Int("qos")
+	if q < 0 || q > 2 {
+		return fmt.Errorf("--qos %d: want 0, 1 or 2", q)
+	}
+	res, err := measure.Run(c.Context, measure.Config{Profile: p, Schemes: schemes, Transactions: c.Int("transactions"),
+		Spacing: c.Duration("spacing"), QoS: mqttsn.QoS(q), NoDefaultQoS: true, UDP: c.Bool("udp"),
+		Settle: c.Duration("settle"), CountOverheard: c.Bool("count-overheard"), SessionTx: c.Int("session"),
+		Seed: c.Uint64("seed"), Logger: logger})
+	if err != nil {
+		return err
+	}
+	evSchemes := schemes
+	if len(evSchemes) == 0 {
+		evSchemes = eval.Schemes()
+	}
+	rep, err := eval.Evaluate(eval.Config{Profile: p, Schemes: evSchemes, Rates: c.Float64Slice("rate"),
+		Payload: sensors.RecordLen, SessionTx: c.Int("session"),
+		Source: measure.NewSource(res, eval.NewModel(p, sensors.RecordLen))})
+	if err != nil {
+		return err
+	}
+	if dir := c.String("plot"); dir != "" {
+		paths, err := evalplot.WriteAll(rep, dir)
+		if err != nil {
+			return err
+		}
+		logger.Info("charts written", "files", paths)
+	}
+	out := c.App.Writer
+	if c.Bool("json") {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Measurements []measure.Result `json:"measurements"`
+			Evaluation   *eval.Report     `json:"evaluation"`
+		}{res, rep})
+	}
+	fmt.Fprintln(out, "== measured by the emulator (per transaction, mJ) ==")
+	fmt.Fprintf(out, "%12s %9s %9s %9s %9s %14s %12s %14s\n", "scheme", "encrypt", "transmit", "receive", "decrypt", "setup pub/sub", "transaction", "background mW")
+	for _, r := range res {
+		f := r.Figures
+		fmt.Fprintf(out, "%12s %9.4f %9.4f %9.4f %9.4f %7.2f/%-6.2f %12.4f %14.4f\n", r.Scheme, f.Encrypt.EnergyMJ,
+			f.Transmit.EnergyMJ, f.Receive.EnergyMJ, f.Decrypt.EnergyMJ, f.SetupPublisher.EnergyMJ, f.SetupSubscriber.EnergyMJ,
+			f.TransactionMJ(), r.BackgroundPowerMW)
+	}
+	if len(res) > 0 {
+		for _, n := range res[0].Figures.Notes {
+			fmt.Fprintln(out, "  -", n)
+		}
+	}
+	fmt.Fprintln(out)
+	return rep.WriteText(out)
 }
 
 func runNode(c *cli.Context) error {

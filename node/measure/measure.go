@@ -17,9 +17,12 @@ import (
 	"github.com/lsmqtt/lsmqtt/node/eval"
 	"github.com/lsmqtt/lsmqtt/node/mote"
 	"github.com/lsmqtt/lsmqtt/node/profile"
+	"github.com/lsmqtt/lsmqtt/node/sensors"
 	"github.com/lsmqtt/lsmqtt/node/vtime"
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
 	"github.com/lsmqtt/lsmqtt/rpl/medium"
+	"github.com/lsmqtt/lsmqtt/trust/aead"
+	"github.com/lsmqtt/lsmqtt/trust/envelope"
 	"github.com/lsmqtt/lsmqtt/trust/tsclient"
 )
 
@@ -395,11 +398,13 @@ func (b *bench) measure(ctx context.Context, s eval.Scheme) (Result, error) {
 	f.SetupSubscriber = sub(add(setup.Decrypt, setup.Receive), add(f.Decrypt, f.Receive))
 	f.SessionTx = cfg.SessionTx
 	f.IdlePowerMW = r.BackgroundPowerMW
+	f.Frames = frameSizes(s)
 	transport := fmt.Sprintf("the emulated 6LoWPAN/RPL mesh (one hop each, settled for %v)", cfg.Settle)
 	if cfg.UDP {
 		transport = "loopback UDP with frames estimated for a one-hop 6LoWPAN link"
 	}
-	f.Notes = append(f.Notes,
+	f.Notes = append([]string(nil),
+		fmt.Sprintf("measured: %d transactions in %v of emulated time, beside a background window as long", cfg.Transactions, window),
 		fmt.Sprintf("measured over %s: publisher and subscribing mote, QoS %d, %d transactions %v apart", transport, cfg.QoS, cfg.Transactions, cfg.Spacing),
 		overheardNote(cfg.CountOverheard),
 		fmt.Sprintf("per-transaction energies are the window minus a background window of the same length without transactions; the idle power is that background (LPM, idle listening and routing upkeep: %.4f mW)", r.BackgroundPowerMW),
@@ -463,4 +468,22 @@ func overheardNote(counted bool) string {
 		return "frames overheard from neighbours are charged as received (an always-listening radio)"
 	}
 	return "frames overheard from neighbours are not charged (a duty-cycled radio rarely catches them)"
+}
+
+// frameSizes are the one-hop frames (mote.DefaultLinkModel) of the
+// transaction's messages: PUBLISH with the envelope (MQTT-SN v1.2 §5.4.12:
+// 7 octets of header with a 2-octet topic id), PUBACK (7 octets), ACK.
+func frameSizes(s eval.Scheme) eval.FrameSizes {
+	lm := mote.DefaultLinkModel()
+	tag := 0
+	if as, err := aead.Lookup(string(s), aead.Options{AllowInsecure: true}); err == nil {
+		tag = as.TagSize()
+	}
+	one := func(n int) int {
+		fr := lm.Frames(nil, n)
+		return fr[0]
+	}
+	pub := one(7 + envelope.HeaderLen + sensors.RecordLen + tag)
+	ack := one(7)
+	return eval.FrameSizes{PublishUp: pub, PubackDown: ack, PublishDown: pub, PubackUp: ack, Ack: energy.AckPSDUBytes}
 }
