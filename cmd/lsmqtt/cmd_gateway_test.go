@@ -54,6 +54,19 @@ func startGatewayCmd(t *testing.T, args ...string) gatewayInfo {
 // mqttWatch connects an ordinary MQTT client (paho) to addr and subscribes.
 func mqttWatch(t *testing.T, addr, filter string) (*paho.Client, chan *paho.Publish) {
 	t.Helper()
+	return mqttWatchClient(t, addr, filter, &paho.Connect{ClientID: "watch", CleanStart: true, KeepAlive: 60})
+}
+
+// mqttWatchSession is mqttWatch with a persistent session (client id "watch-s").
+func mqttWatchSession(t *testing.T, addr, filter string) (*paho.Client, chan *paho.Publish) {
+	t.Helper()
+	exp := uint32(3600)
+	return mqttWatchClient(t, addr, filter, &paho.Connect{ClientID: "watch-s", KeepAlive: 60,
+		Properties: &paho.ConnectProperties{SessionExpiryInterval: &exp}})
+}
+
+func mqttWatchClient(t *testing.T, addr, filter string, cp *paho.Connect) (*paho.Client, chan *paho.Publish) {
+	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, gwWait)
 	if err != nil {
 		t.Fatal(err)
@@ -64,7 +77,7 @@ func mqttWatch(t *testing.T, addr, filter string) (*paho.Client, chan *paho.Publ
 	}})
 	ctx, cancel := context.WithTimeout(context.Background(), gwWait)
 	defer cancel()
-	if _, err := c.Connect(ctx, &paho.Connect{ClientID: "watch", CleanStart: true, KeepAlive: 60}); err != nil {
+	if _, err := c.Connect(ctx, cp); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Disconnect(&paho.Disconnect{}); <-c.Done() })
