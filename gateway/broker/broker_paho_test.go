@@ -387,3 +387,35 @@ func TestExternalTransparentOwnClientIDs(t *testing.T) {
 		t.Fatalf("publish after detach: %v", err)
 	}
 }
+
+func benchExternal(b *testing.B, mode Mode, qos byte) {
+	back, err := NewEmbedded(EmbeddedConfig{TCPAddr: "127.0.0.1:0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer back.Close()
+	e, err := NewExternal(ExternalConfig{URL: "mqtt://" + back.TCPAddr(), Mode: mode, Deliver: func(string, Message) {}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	ctx := b.Context()
+	if err := e.AwaitConnected(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := e.Attach(ctx, "p", true); err != nil {
+		b.Fatal(err)
+	}
+	m := Message{Topic: "ward/1/hr", Payload: []byte("72"), QoS: qos}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := e.Publish(ctx, "p", m); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// One publisher, each Publish waiting for the broker's PUBACK (QoS 1): the
+// latency of a round trip through paho and a loopback broker.
+func BenchmarkExternalAggregatingPublishQoS1(b *testing.B) { benchExternal(b, Aggregating, 1) }
+func BenchmarkExternalAggregatingPublishQoS0(b *testing.B) { benchExternal(b, Aggregating, 0) }
