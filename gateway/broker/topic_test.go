@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/lsmqtt/lsmqtt/internal/testutil"
@@ -78,4 +79,43 @@ func BenchmarkMatchFilter(b *testing.B) {
 	for b.Loop() {
 		MatchFilter("ward/+/bed/#", "ward/3/bed/12/hr")
 	}
+}
+
+// FuzzMatchFilter checks the topic functions on arbitrary network strings:
+// no panic, and the properties MQTT v3.1.1 §4.7 implies.
+func FuzzMatchFilter(f *testing.F) {
+	for _, s := range [][2]string{
+		{"sport/tennis/player1/#", "sport/tennis/player1"},
+		{"sport/+", "sport/"},
+		{"+/monitor/Clients", "$SYS/monitor/Clients"},
+		{"$share/g/a/+", "a/b"},
+		{"#", "/"},
+		{"a/#/b", "a/x/b"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, filter, topic string) {
+		m := MatchFilter(filter, topic)
+		if !ValidTopicName(topic) {
+			return
+		}
+		if !MatchFilter(topic, topic) {
+			t.Fatalf("topic %q does not match itself", topic)
+		}
+		if MatchFilter("#", topic) == (topic[0] == '$') {
+			t.Fatalf("# vs %q", topic)
+		}
+		if m && ValidFilter(filter) && !strings.HasPrefix(filter, "$share/") {
+			// every level of a matching filter is the topic's level or a wildcard
+			fl, tl := strings.Split(filter, "/"), strings.Split(topic, "/")
+			for i, l := range fl {
+				if l == "#" {
+					break
+				}
+				if i >= len(tl) || (l != "+" && l != tl[i]) {
+					t.Fatalf("MatchFilter(%q, %q) = true", filter, topic)
+				}
+			}
+		}
+	})
 }
