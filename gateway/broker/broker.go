@@ -1,7 +1,3 @@
-// Package broker is the seam between the MQTT-SN gateway core and an MQTT broker.
-// The gateway core imports only this interface; adapters live beside it:
-// embedded mochi-mqtt (broker_mochi.go) and any external MQTT 3.1.1/5 broker via
-// eclipse/paho.golang (broker_paho.go, aggregating or transparent mode).
 package broker
 
 import (
