@@ -66,6 +66,7 @@ type patientTotals struct {
 type pevent struct {
 	kind int // evTick, evLeave, evArrive
 	leg  int
+	at   time.Duration // when it was posted, since the start
 }
 
 // inflightMax bounds the wait for a vitals publish to reach the station
@@ -97,6 +98,7 @@ func (p *patient) isBusy() bool {
 // post queues an event; it never blocks (timer callbacks run on the
 // clock's goroutine).
 func (p *patient) post(e pevent) {
+	e.at = p.s.clk.Since(p.s.start)
 	p.qmu.Lock()
 	p.queue = append(p.queue, e)
 	p.qmu.Unlock()
@@ -171,6 +173,9 @@ func (p *patient) run(ctx context.Context) {
 }
 
 func (p *patient) handle(ctx context.Context, e pevent) {
+	if p.s.ending.Load() && e.at >= p.s.sc.Duration.Duration {
+		return // after the end
+	}
 	switch e.kind {
 	case evTick:
 		if !p.inWard || p.m == nil {
@@ -264,10 +269,13 @@ func (p *patient) retire() {
 	}
 	m, air := p.m, p.air
 	p.m, p.air = nil, nil
-	m.Close()
+	// Account before Close: Close sends DISCONNECT without waiting, and
+	// whether the gateway's answer is read before the socket closes is a
+	// race; so the goodbye is not counted (energy or air).
 	snap := m.Snapshot()
-	st := m.Stats()
 	a, lost := air.totals()
+	m.Close()
+	st := m.Stats()
 	air.PacketConn.Close()
 	p.mu.Lock()
 	defer p.mu.Unlock()

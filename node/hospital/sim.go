@@ -76,6 +76,9 @@ type Sim struct {
 	byGroup  map[string]*patient
 
 	activity atomic.Uint64
+	// ending is set when the duration is over: patients take no new work
+	// and the run waits for the work in flight to finish.
+	ending atomic.Bool
 
 	latMu sync.Mutex
 	lats  []latencySample
@@ -317,12 +320,22 @@ func (s *Sim) drive(ctx context.Context) error {
 	}
 	if s.vclk != nil {
 		drv := &vtime.Driver{Clock: s.vclk, Busy: s.busy, Activity: s.activity.Load}
+		if s.sc.Loss == 0 {
+			// Nothing in flight waits for a timer when no datagram is
+			// lost: while anything is busy the clock barely moves, so
+			// events keep their emulated times (determinism).
+			drv.Step = time.Nanosecond
+		}
 		for s.Elapsed() < total {
 			step := min(time.Second, total-s.Elapsed())
 			if err := drv.RunFor(ctx, step); err != nil {
 				return err
 			}
 			tick()
+		}
+		s.ending.Store(true)
+		if _, err := drv.RunUntil(ctx, func() bool { return !s.busy() }, time.Minute); err != nil {
+			return err
 		}
 		s.progress(total)
 		return nil
@@ -336,6 +349,10 @@ func (s *Sim) drive(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline.C:
+			s.ending.Store(true)
+			for end := time.Now().Add(30 * time.Second); s.busy() && time.Now().Before(end); {
+				time.Sleep(10 * time.Millisecond) // the work in flight, on the wall clock
+			}
 			s.progress(total)
 			return nil
 		case <-t.C:
