@@ -88,6 +88,11 @@ type Config struct {
 	// are published under. Default "lsmqtt-gw<GatewayID>".
 	AnonymousClientID string
 
+	// Store, when set, keeps sessions across restarts (OpenBoltStore):
+	// loaded in New, bound again to their addresses when the conns are
+	// served, written as they change. Default: sessions live in memory only.
+	Store Store
+
 	// Logger receives structured logs; drops are logged at debug level.
 	// Default: discard.
 	Logger *slog.Logger

@@ -41,6 +41,8 @@ type Gateway struct {
 	wbuf       []byte                   // encode buffer for sends
 	advTimer   clock.Timer
 	anonReady  bool // AnonymousClientID is attached
+
+	st storeState // Config.Store's state (store.go)
 }
 
 // New returns a gateway that bridges MQTT-SN clients to b. Messages the broker
@@ -77,6 +79,10 @@ func New(cfg Config, b broker.Broker) (*Gateway, error) {
 	for id, name := range cfg.PredefinedTopics {
 		g.predefByName[name] = id
 	}
+	if err := g.storeInit(); err != nil {
+		cancel()
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -94,6 +100,7 @@ func (g *Gateway) Serve(ctx context.Context, pc net.PacketConn) error {
 		return errClosed
 	}
 	g.conns = append(g.conns, c)
+	g.storeRestore(c)
 	g.wg.Add(1)
 	g.startAdvertising()
 	g.mu.Unlock()
@@ -182,6 +189,9 @@ func (g *Gateway) Close() error {
 	}
 	g.mu.Unlock()
 	g.wg.Wait()
+	if g.st.done != nil {
+		<-g.st.done // the store writer's last group commit
+	}
 	return nil
 }
 
