@@ -12,6 +12,7 @@ import (
 // far as the client's state, in-flight window and topic registration allow.
 // The gateway keeps m.Payload.
 func (g *Gateway) Deliver(clientID string, m broker.Message) {
+	defer g.storeSync() // with a Store: delivered means written
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
@@ -154,6 +155,7 @@ func (g *Gateway) sessionFor(in *inbound, what string, awakeOK bool) *session {
 		return nil
 	}
 	s.lastSeen = g.clk.Now()
+	g.touch(s)
 	return s
 }
 

@@ -10,6 +10,7 @@ import (
 // setState moves s to st and keeps the client gauges and the live count.
 // st == numStates takes s out of the counts (the session is deleted).
 func (g *Gateway) setState(s *session, st clientState) {
+	g.touch(s)
 	if s.state == st {
 		return
 	}

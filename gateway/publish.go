@@ -113,6 +113,7 @@ func (g *Gateway) publishDone(s *session, epoch uint32, p *peer, topicID, msgID 
 	if qos == 2 {
 		if g.byID[s.id] == s && s.epoch == epoch && !containsID(s.inQoS2, msgID) {
 			s.inQoS2 = append(s.inQoS2, msgID)
+			g.touch(s)
 		}
 		g.send(p, &mqttsn.Pubrec{MsgID: msgID})
 		return

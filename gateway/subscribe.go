@@ -88,6 +88,7 @@ func (g *Gateway) subscribeDone(s *session, epoch uint32, p *peer, tt mqttsn.Top
 		ack.ReturnCode = mqttsn.RejectedCongestion
 	case tt == mqttsn.TopicIDPredefined:
 		ack.QoS, ack.TopicID = mqttsn.QoS(granted), topicID
+		g.storeSub(s, filter, granted, true)
 	case tt == mqttsn.TopicIDNormal && !hasWildcard(filter):
 		ack.QoS = mqttsn.QoS(granted)
 		var e *topicEntry
@@ -97,6 +98,7 @@ func (g *Gateway) subscribeDone(s *session, epoch uint32, p *peer, tt mqttsn.Top
 		if e != nil {
 			e.known, e.rejected = true, false
 			ack.TopicID = e.id
+			g.storeSub(s, filter, granted, true)
 		} else {
 			ack.ReturnCode = mqttsn.RejectedCongestion
 		}
@@ -104,6 +106,7 @@ func (g *Gateway) subscribeDone(s *session, epoch uint32, p *peer, tt mqttsn.Top
 		// Wildcards and short names: topic id 0x0000; the gateway REGISTERs
 		// matching topics before publishing them (§6.9, §6.10).
 		ack.QoS = mqttsn.QoS(granted)
+		g.storeSub(s, filter, granted, true)
 	}
 	g.send(p, &ack)
 	g.pump(s)
@@ -138,6 +141,7 @@ func (g *Gateway) onUnsubscribe(in *inbound, m *mqttsn.Unsubscribe) {
 			g.dropf(dropBrokerError, p.key, "broker refused UNSUBSCRIBE", "filter", filter, "err", err)
 			return
 		}
+		g.storeSub(s, filter, 0, false)
 		g.send(p, &mqttsn.Unsuback{MsgID: msgID})
 	}) {
 		g.dropf(dropCongestion, in.key, "too many broker calls in progress", "client", s.id)
