@@ -35,14 +35,14 @@ type SessionRecord struct {
 	KeepAlive uint16 `json:"keep_alive,omitempty"`
 	SleepDur  uint16 `json:"sleep,omitempty"`
 
-	Will          *WillRecord         `json:"will,omitempty"`
-	Topics        []TopicRecord       `json:"topics,omitempty"`
-	NextTopicID   uint16              `json:"next_topic_id,omitempty"`
+	Will          *WillRecord          `json:"will,omitempty"`
+	Topics        []TopicRecord        `json:"topics,omitempty"`
+	NextTopicID   uint16               `json:"next_topic_id,omitempty"`
 	Subscriptions []SubscriptionRecord `json:"subs,omitempty"`
-	NextMsgID     uint16              `json:"next_msg_id,omitempty"`
-	Queue         []broker.Message    `json:"queue,omitempty"`    // waiting to be sent
-	Inflight      []InflightRecord    `json:"inflight,omitempty"` // sent, not yet acknowledged
-	InQoS2        []uint16            `json:"in_qos2,omitempty"`  // client QoS 2 ids PUBREC'd, awaiting PUBREL
+	NextMsgID     uint16               `json:"next_msg_id,omitempty"`
+	Queue         []broker.Message     `json:"queue,omitempty"`    // waiting to be sent
+	Inflight      []InflightRecord     `json:"inflight,omitempty"` // sent, not yet acknowledged
+	InQoS2        []uint16             `json:"in_qos2,omitempty"`  // client QoS 2 ids PUBREC'd, awaiting PUBREL
 }
 
 // WillRecord is a stored will (§6.3).
@@ -81,17 +81,17 @@ type InflightRecord struct {
 // guarded by Gateway.mu.
 type storeState struct {
 	s       Store
-	dirty   map[string]*session           // (mu) changed since the last snapshot; nil value: deleted
-	subs    map[string]map[string]byte    // (mu) granted subscriptions by client id
-	subsEp  map[string]uint32             // (mu) the session epoch subs belong to
-	pending map[string]*SessionRecord     // (mu) loaded, not yet bound to a served conn
-	touched atomic.Uint64                 // changes made (under mu)
-	kick    chan struct{}                 // wakes the writer
-	done    chan struct{}                 // closed when the writer has ended
-	fmu     sync.Mutex                    // guards flushed and failed
-	fcond   *sync.Cond                    // broadcast when flushed grows
-	flushed uint64                        // changes written
-	failed  error                         // last Write error
+	dirty   map[string]*session        // (mu) changed since the last snapshot; nil value: deleted
+	subs    map[string]map[string]byte // (mu) granted subscriptions by client id
+	subsEp  map[string]uint32          // (mu) the session epoch subs belong to
+	pending map[string]*SessionRecord  // (mu) loaded, not yet bound to a served conn
+	touched atomic.Uint64              // changes made (under mu)
+	kick    chan struct{}              // wakes the writer
+	done    chan struct{}              // closed when the writer has ended
+	fmu     sync.Mutex                 // guards flushed and failed
+	fcond   *sync.Cond                 // broadcast when flushed grows
+	flushed uint64                     // changes written
+	failed  error                      // last Write error
 }
 
 // storeInit loads the stored sessions and starts the writer. Called by New.
