@@ -57,7 +57,12 @@ func runGateway(c *cli.Context) error {
 	}
 	log := logger.With("component", "gateway")
 	if o.stateFile != "" {
-		log.Warn("--state is accepted but not used yet: sessions are kept in memory", "file", o.stateFile)
+		st, err := gateway.OpenBoltStore(o.stateFile)
+		if err != nil {
+			return fmt.Errorf("--state: %w", err)
+		}
+		defer st.Close() // after g.Close (deferred later): the last write is done
+		o.cfg.Store = st
 	}
 
 	b, kind, err := o.newBroker(logger, func(s broker.State) { log.Info("broker connection", "state", s.String()) })

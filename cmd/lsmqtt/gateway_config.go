@@ -70,7 +70,7 @@ func gatewayFlags() []cli.Flag {
 		num("max-retries", 3, "Nretry: retransmissions before a client is considered lost"),
 		str("metrics", "", "HTTP address for Prometheus /metrics and /healthz (e.g. 127.0.0.1:9100; empty: off)"),
 		flag("pprof", "also serve /debug/pprof on the --metrics address"),
-		str("state", "", "session state file (accepted, not used yet: sessions are kept in memory)"),
+		str("state", "", "session state file (bbolt): sessions, queued and in-flight messages survive a restart or kill -9"),
 		flag("open", "admit every client without the Trusted System (the default when --ts is not given)"),
 		str("ts", "", "Trusted System UDP address: admit only clients it vouches for and relay key requests"),
 		str("ts-cred", "", "this gateway's credential file from `lsmqtt ts register --gateway` (with --ts)"),
