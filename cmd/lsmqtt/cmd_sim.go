@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -44,6 +46,11 @@ func simFlags(env string) []cli.Flag {
 		&cli.StringFlag{Name: "plot", EnvVars: e("PLOT"), Usage: "write PNG charts into this directory"},
 		&cli.StringFlag{Name: "pcap", EnvVars: e("PCAP"), Usage: "write the radio frames to this pcap file (needs the mesh transport; not available yet)"},
 		&cli.StringFlag{Name: "compare", EnvVars: e("COMPARE"), Usage: "run variants side by side: suites, qos, mobility (moving vs static) or handover,reconnect"},
+		&cli.StringFlag{Name: "broker-listen", EnvVars: e("BROKER_LISTEN"),
+			Usage: "expose each area's broker over MQTT from this address on, one port per area (host:port; port 0: ephemeral), for lsmqtt monitor"},
+		&cli.StringFlag{Name: "ts-listen", EnvVars: e("TS_LISTEN"), Usage: "serve the Trusted System over UDP here, for lsmqtt monitor"},
+		&cli.StringFlag{Name: "caregiver-out", EnvVars: e("CAREGIVER_OUT"),
+			Usage: "write a caregiver credential file granted every patient (mode 0600), for lsmqtt monitor"},
 		&cli.IntFlag{Name: "nodes", Value: 20, EnvVars: e("NODES"), Usage: "per-node rows in the text summary (0: all)"},
 		&cli.BoolFlag{Name: "no-progress", EnvVars: e("NO_PROGRESS"), Usage: "no progress bar"},
 	}
@@ -116,8 +123,24 @@ func runSim(c *cli.Context) error {
 	if cmp := c.String("compare"); cmp != "" {
 		return runCompare(c, sc, cmp, progress)
 	}
-	sum, err := hospital.Run(c.Context, hospital.Config{Scenario: sc, Virtual: !c.Bool("realtime"),
-		Progress: progress, Logger: logger})
+	cfg := hospital.Config{Scenario: sc, Virtual: !c.Bool("realtime"), Progress: progress, Logger: logger,
+		TSAddr: c.String("ts-listen"), CaregiverFile: c.String("caregiver-out")}
+	if bl := c.String("broker-listen"); bl != "" {
+		if cfg.BrokerTCP, err = brokerAddrs(bl, len(sc.Areas)); err != nil {
+			return err
+		}
+	}
+	if cfg.BrokerTCP != nil || cfg.TSAddr != "" {
+		cfg.Started = func(s *hospital.Sim) {
+			var bs []string
+			for i, a := range s.BrokerAddrs() {
+				bs = append(bs, "--broker "+s.AreaName(i)+"=mqtt://"+a)
+			}
+			fmt.Fprintf(c.App.ErrWriter, "sim: watch it with\n  lsmqtt monitor --creds %s --ts %s %s\n",
+				cfg.CaregiverFile, s.TSAddr(), strings.Join(bs, " "))
+		}
+	}
+	sum, err := hospital.Run(c.Context, cfg)
 	if err != nil {
 		return err
 	}
@@ -160,4 +183,26 @@ func runCompare(c *cli.Context, base *hospital.Scenario, what string, progress i
 		return hospital.WriteCompareJSON(c.App.Writer, variants, sums)
 	}
 	return hospital.WriteCompare(c.App.Writer, variants, sums)
+}
+
+// brokerAddrs gives each of n areas a listen address from base: consecutive
+// ports, or all ephemeral when base's port is 0.
+func brokerAddrs(base string, n int) ([]string, error) {
+	host, port, err := net.SplitHostPort(base)
+	if err != nil {
+		return nil, fmt.Errorf("--broker-listen: %w", err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil || p < 0 || p+n > 65535 {
+		return nil, fmt.Errorf("--broker-listen: bad port %q", port)
+	}
+	out := make([]string, n)
+	for i := range out {
+		q := p
+		if p != 0 {
+			q = p + i
+		}
+		out[i] = net.JoinHostPort(host, strconv.Itoa(q))
+	}
+	return out, nil
 }
