@@ -120,7 +120,9 @@ func runMonitor(c *cli.Context) error {
 	}
 	mon := monitor.New(mcfg)
 	src := &monitor.MQTTSource{Brokers: brokers, Filters: c.StringSlice("filter"), Logger: logger,
-		Handle: func(ctx context.Context, area, topic string, payload []byte) { _ = mon.Handle(ctx, area, topic, payload) },
+		Handle: func(ctx context.Context, area, topic string, payload []byte) {
+			_ = mon.Handle(ctx, area, topic, payload)
+		},
 		OnConnect: func(area string, err error) {
 			if err != nil {
 				logger.Warn("monitor: broker", "area", area, "err", err)
