@@ -44,16 +44,16 @@ var ErrHOField = errors.New("invalid handover field")
 type HOStatus uint8
 
 const (
-	HOAccepted      HOStatus = 0 // resumed
-	HOUnknownHome   HOStatus = 1 // the home gateway is not a peer of the visited one
-	HOUnreachable   HOStatus = 2 // the home gateway did not answer
-	HOUnknownClient HOStatus = 3 // the home gateway has no such session (any more)
-	HOBadToken      HOStatus = 4 // the token is not the session's current token
-	HOExpired       HOStatus = 5 // the token expired
-	HONotAdmitted   HOStatus = 6 // the Trusted System refused the node (revoked, bad proof)
-	HOBusy          HOStatus = 7 // no room or resources now
-	HOProofRequired HOStatus = 8 // resume again with a proof of the node's secret
-	HOBadRequest    HOStatus = 9 // malformed or not understood
+	HOAccepted      HOStatus = 0  // resumed
+	HOUnknownHome   HOStatus = 1  // the home gateway is not a peer of the visited one
+	HOUnreachable   HOStatus = 2  // the home gateway did not answer
+	HOUnknownClient HOStatus = 3  // the home gateway has no such session (any more)
+	HOBadToken      HOStatus = 4  // the token is not the session's current token
+	HOExpired       HOStatus = 5  // the token expired
+	HONotAdmitted   HOStatus = 6  // the Trusted System refused the node (revoked, bad proof)
+	HOBusy          HOStatus = 7  // no room or resources now
+	HOProofRequired HOStatus = 8  // resume again with a proof of the node's secret
+	HOBadRequest    HOStatus = 9  // malformed or not understood
 	HOTooLarge      HOStatus = 10 // the session does not fit a transfer
 )
 

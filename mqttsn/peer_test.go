@@ -16,8 +16,8 @@ var (
 )
 
 const (
-	hexHdrB = "04" + "67772d62" + "0000018f12345678" + "6061626364656667" // From "gw-b", Time (Unix ms), Nonce
-	hexHdrA = "04" + "67772d61" + "0000018f12345678" + "68696a6b6c6d6e6f" // From "gw-a", Time, Nonce
+	hexHdrB = "04" + "67772d62" + "0000018f12345678" + "6061626364656667"               // From "gw-b", Time (Unix ms), Nonce
+	hexHdrA = "04" + "67772d61" + "0000018f12345678" + "68696a6b6c6d6e6f"               // From "gw-a", Time, Nonce
 	hexTok  = "20" + "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f" // TokenLen 32, Token
 	hexMAC  = "a0a1a2a3a4a5a6a7a8a9aaabacadaeaf"
 )
@@ -47,7 +47,7 @@ func peerGoldens() []tsGolden {
 	return []tsGolden{
 		{"ho token", &HOToken{Expiry: 0x68000000, Home: []byte("gw-a"), Token: seq(0x10, 32)}, hexJoin(
 			"2c", "b0", // Length 44, MsgType HO-TOKEN
-			"68000000",         // Expiry (Unix s)
+			"68000000",       // Expiry (Unix s)
 			"04", "67772d61", // Home "gw-a"
 			hexTok)},
 		{"ho resume", &HOResume{ClientID: []byte("z1-7"), Home: []byte("gw-a"), Token: seq(0x10, 32)}, hexJoin(
@@ -62,8 +62,8 @@ func peerGoldens() []tsGolden {
 			"707172737475767778797a7b7c7d7e7f")}, // Proof
 		{"ho resumed", &HOResumed{Expiry: 0x68000e10, Home: []byte("gw-b"), Token: seq(0x10, 32)}, hexJoin(
 			"2d", "b2", // Length 45, MsgType HO-RESUMED
-			"00",               // Status accepted
-			"68000e10",         // Expiry of the new token
+			"00",             // Status accepted
+			"68000e10",       // Expiry of the new token
 			"04", "67772d62", // Home "gw-b": the new home
 			hexTok)},
 		{"ho resumed refused", &HOResumed{Status: HOUnreachable, Home: []byte{}, Token: []byte{}}, hexJoin(
@@ -98,7 +98,7 @@ func peerGoldens() []tsGolden {
 			hexHdrA,
 			"00000001",       // Seq
 			"04", "7a312d37", // ClientId
-			"0002",                                     // Count
+			"0002",                                       // Count
 			"01", "0006", "772f312f6872", "0002", "3732", // QoS 1, "w/1/hr", "72"
 			"06", "0007", "772f312f636d64", "0000", // QoS 2 retained, "w/1/cmd", empty payload
 			hexMAC)},
