@@ -15,15 +15,16 @@ import (
 
 // Summary is what a run measured. Durations are in milliseconds in JSON.
 type Summary struct {
-	Scenario string  `json:"scenario"`
-	Seed     uint64  `json:"seed"`
-	Areas    int     `json:"areas"`
-	Patients int     `json:"patients"`
-	Virtual  bool    `json:"virtual_clock"`
-	Suite    string  `json:"suite"`
-	QoS      int     `json:"qos"`
-	Loss     float64 `json:"loss"`
-	Handover string  `json:"handover"` // "reconnect"
+	Scenario  string   `json:"scenario"`
+	Seed      uint64   `json:"seed"`
+	Areas     int      `json:"areas"`
+	AreaNames []string `json:"area_names"`
+	Patients  int      `json:"patients"`
+	Virtual   bool     `json:"virtual_clock"`
+	Suite     string   `json:"suite"`
+	QoS       int      `json:"qos"`
+	Loss      float64  `json:"loss"`
+	Handover  string   `json:"handover"` // "reconnect"
 	// Simulated is the simulated time; Wall the run's wall time.
 	SimulatedS  float64 `json:"simulated_s"`
 	WallS       float64 `json:"wall_s"`
@@ -115,7 +116,7 @@ type Stay struct {
 
 func (s *Sim) summarise(sim, wall time.Duration) *Summary {
 	sc := s.sc
-	out := &Summary{Scenario: sc.Name, Seed: sc.Seed, Areas: len(sc.Areas), Patients: sc.Patients,
+	out := &Summary{Scenario: sc.Name, Seed: sc.Seed, Areas: len(sc.Areas), AreaNames: sc.Areas, Patients: sc.Patients,
 		Virtual: s.vclk != nil, Suite: sc.Suite, QoS: *sc.QoS, Loss: sc.Loss, Handover: "reconnect",
 		SimulatedS: sim.Seconds(), WallS: wall.Seconds()}
 	var hds []time.Duration
