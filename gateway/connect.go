@@ -350,18 +350,21 @@ func (g *Gateway) exchange(ctx context.Context, pc *pendingConnect, challenge mq
 }
 
 // lifecycleStep orders broker Attach/Detach calls for one client id: the
-// caller waits on wait, makes its call, then calls done. Call with g.mu held.
+// caller waits on wait, makes its call, then calls done. Call it with g.mu
+// held; done may be called with or without g.mu (it takes only lifeMu).
 func (g *Gateway) lifecycleStep(id string) (wait <-chan struct{}, done func()) {
+	g.lifeMu.Lock()
+	defer g.lifeMu.Unlock()
 	prev := g.lifecycle[id]
 	ch := make(chan struct{})
 	g.lifecycle[id] = ch
 	return prev, func() {
 		close(ch)
-		g.mu.Lock()
+		g.lifeMu.Lock()
 		if g.lifecycle[id] == ch {
 			delete(g.lifecycle, id)
 		}
-		g.mu.Unlock()
+		g.lifeMu.Unlock()
 	}
 }
 

@@ -30,15 +30,17 @@ type Gateway struct {
 	wg     sync.WaitGroup // Serve loops and async broker calls
 	ops    atomic.Int64   // async broker calls in progress
 
+	lifeMu    sync.Mutex               // guards lifecycle (taken after mu, or alone)
+	lifecycle map[string]chan struct{} // last Attach/Detach per client id, to keep them in order
+
 	mu         sync.Mutex // guards everything below and every session
 	closed     bool
 	conns      []*servedConn
 	byAddr     map[peerKey]*session
 	byID       map[string]*session
 	connecting map[peerKey]*pendingConnect
-	lifecycle  map[string]chan struct{} // last Attach/Detach per client id, to keep them in order
-	nLive      int                      // sessions holding a client slot
-	wbuf       []byte                   // encode buffer for sends
+	nLive      int    // sessions holding a client slot
+	wbuf       []byte // encode buffer for sends
 	advTimer   clock.Timer
 	anonReady  bool // AnonymousClientID is attached
 

@@ -232,3 +232,32 @@ func TestPublishBeforeConnect(t *testing.T) {
 	expect[*mqttsn.Disconnect](c) // §6.12: the gateway cannot identify the client
 	h.b.noPubs(t)
 }
+
+// Beyond MaxBrokerOps every path answers "rejected: congestion" (or skips a
+// detach) instead of blocking; nothing deadlocks.
+func TestBrokerOpsLimit(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxBrokerOps = 1 })
+	a, b := h.client(), h.client()
+	a.connect("a", true, 60)
+	id := a.register("t", 1)
+	gate := make(chan struct{})
+	h.b.mu.Lock()
+	h.b.gate = gate
+	h.b.mu.Unlock()
+	a.send(&mqttsn.Publish{QoS: mqttsn.QoS1, TopicID: id, MsgID: 2, Data: []byte("held")}) // takes the one slot
+	a.sync()
+	a.send(&mqttsn.Subscribe{MsgID: 3, TopicName: []byte("s")})
+	if ack := expect[*mqttsn.Suback](a); ack.ReturnCode != mqttsn.RejectedCongestion {
+		t.Fatalf("%+v", ack)
+	}
+	b.send(&mqttsn.Connect{ClientID: []byte("b"), CleanSession: true, Duration: 60})
+	if ack := expect[*mqttsn.Connack](b); ack.ReturnCode != mqttsn.RejectedCongestion {
+		t.Fatalf("%+v", ack)
+	}
+	a.send(&mqttsn.Disconnect{}) // the broker detach cannot start; the DISCONNECT is still answered
+	expect[*mqttsn.Disconnect](a)
+	close(gate)
+	if ack := expect[*mqttsn.Puback](a); ack.ReturnCode != mqttsn.Accepted || ack.MsgID != 2 {
+		t.Fatalf("%+v", ack)
+	}
+}
