@@ -35,6 +35,7 @@ func (g *Gateway) Deliver(clientID string, m broker.Message) {
 		return
 	}
 	s.queue = append(s.queue, queuedMsg{m: m})
+	g.touch(s)
 	g.pump(s)
 }
 
