@@ -29,6 +29,7 @@ type Gateway struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // Serve loops and async broker calls
 	ops    atomic.Int64   // async broker calls in progress
+	pool   brokerPool     // workers for async broker calls (pool.go)
 
 	lifeMu    sync.Mutex               // guards lifecycle (taken after mu, or alone)
 	lifecycle map[string]chan struct{} // last Attach/Detach per client id, to keep them in order
@@ -203,7 +204,7 @@ func stopTimer(t clock.Timer) {
 	}
 }
 
-// goBroker runs f on its own goroutine with a context bounded by
+// goBroker runs f on a pooled goroutine with a context bounded by
 // BrokerTimeout; it reports false (and runs nothing) when MaxBrokerOps calls
 // are already in progress or the gateway is closed. Call with g.mu held.
 func (g *Gateway) goBroker(f func(ctx context.Context)) bool {
@@ -211,13 +212,9 @@ func (g *Gateway) goBroker(f func(ctx context.Context)) bool {
 		return false
 	}
 	g.ops.Add(1)
-	g.wg.Add(1)
-	go func() {
-		defer g.wg.Done()
-		defer g.ops.Add(-1)
-		ctx, cancel := context.WithTimeout(g.ctx, g.cfg.BrokerTimeout)
-		defer cancel()
-		f(ctx)
-	}()
+	if g.pool.work == nil {
+		g.pool.work = make(chan func(context.Context))
+	}
+	g.runPooled(f)
 	return true
 }

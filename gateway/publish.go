@@ -59,8 +59,11 @@ func (g *Gateway) onPublish(in *inbound, m *mqttsn.Publish) {
 		g.mu.Unlock()
 		return
 	}
-	msg := broker.Message{Topic: topic, Payload: append([]byte(nil), m.Data...), QoS: byte(m.QoS), Retain: m.Retain}
+	msg := broker.Message{Topic: topic, Payload: m.Data, QoS: byte(m.QoS), Retain: m.Retain}
 	if m.QoS == mqttsn.QoS0 {
+		// The payload aliases the read buffer: the broker adapters copy
+		// what they keep (mochi's inject, paho's outage queue), so a QoS 0
+		// publish is copied once, by the adapter.
 		id, p := s.id, s.peer
 		g.mu.Unlock()
 		if err := g.broker.Publish(g.ctx, id, msg); err != nil {
@@ -83,11 +86,10 @@ func (g *Gateway) onPublish(in *inbound, m *mqttsn.Publish) {
 		return
 	}
 	s.inBusy = append(s.inBusy, m.MsgID)
+	msg.Payload = append([]byte(nil), m.Data...) // the call outlives the read buffer
 	id, p, topicID, msgID, epoch := s.id, s.peer, m.TopicID, m.MsgID, s.epoch
 	if !g.goBroker(func(ctx context.Context) {
-		ctx, cancel := context.WithTimeout(ctx, g.cfg.BrokerTimeout)
-		defer cancel()
-		err := g.broker.Publish(ctx, id, msg)
+		err := g.broker.Publish(ctx, id, msg) // ctx is bounded by BrokerTimeout
 		g.publishDone(s, epoch, p, topicID, msgID, msg.QoS, err)
 	}) {
 		s.inBusy = removeID(s.inBusy, m.MsgID)
@@ -171,7 +173,7 @@ func (g *Gateway) publishMinus1(in *inbound, m *mqttsn.Publish) {
 		g.anonReady = true
 		g.mu.Unlock()
 	}
-	msg := broker.Message{Topic: topic, Payload: append([]byte(nil), m.Data...), QoS: 0, Retain: m.Retain}
+	msg := broker.Message{Topic: topic, Payload: m.Data, QoS: 0, Retain: m.Retain} // aliased: the adapter copies
 	if err := g.broker.Publish(g.ctx, id, msg); err != nil {
 		g.dropf(dropBrokerError, in.key, "broker did not accept QoS -1 PUBLISH", "err", err)
 	}
