@@ -46,6 +46,8 @@ type Gateway struct {
 	anonReady  bool // AnonymousClientID is attached
 
 	st storeState // Config.Store's state (store.go)
+
+	ho *handover // Config.Peering's state (handover.go); nil without peering
 }
 
 // New returns a gateway that bridges MQTT-SN clients to b. Messages the broker
@@ -86,6 +88,12 @@ func New(cfg Config, b broker.Broker) (*Gateway, error) {
 		cancel()
 		return nil, err
 	}
+	if cfg.Peering != nil {
+		if g.ho, err = newHandover(g, *cfg.Peering); err != nil {
+			cancel()
+			return nil, err
+		}
+	}
 	return g, nil
 }
 
@@ -124,6 +132,11 @@ func (g *Gateway) Serve(ctx context.Context, pc net.PacketConn) error {
 
 	if f := g.cfg.NotifyStarted; f != nil {
 		f(pc)
+	}
+	if c.udp != nil {
+		if ok, err := g.serveBatched(ctx, c); ok {
+			return err // batchio.go: recvmmsg
+		}
 	}
 	buf := make([]byte, g.cfg.MaxDatagram+1)
 	for {
