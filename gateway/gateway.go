@@ -46,8 +46,6 @@ type Gateway struct {
 	anonReady  bool // AnonymousClientID is attached
 
 	st storeState // Config.Store's state (store.go)
-
-	ho *handover // Config.Peering's state (handover.go); nil without peering
 }
 
 // New returns a gateway that bridges MQTT-SN clients to b. Messages the broker
@@ -87,12 +85,6 @@ func New(cfg Config, b broker.Broker) (*Gateway, error) {
 	if err := g.storeInit(); err != nil {
 		cancel()
 		return nil, err
-	}
-	if cfg.Peering != nil {
-		if g.ho, err = newHandover(g, *cfg.Peering); err != nil {
-			cancel()
-			return nil, err
-		}
 	}
 	return g, nil
 }
