@@ -93,6 +93,13 @@ type Config struct {
 	// served, written as they change. Default: sessions live in memory only.
 	Store Store
 
+	// Peering, when set, names this gateway and its neighbours and turns on
+	// the handover of moving nodes' sessions between them (peering.go,
+	// docs/protocol.md "Handover"): nodes get a session token after CONNACK
+	// and may resume here with HO-RESUME; peers talk over the socket given
+	// to ServePeers. Default: no handover.
+	Peering *PeeringConfig
+
 	// Logger receives structured logs; drops are logged at debug level.
 	// Default: discard.
 	Logger *slog.Logger

@@ -23,6 +23,8 @@ type pendingConnect struct {
 	ctx       context.Context // ends when the client restarts or gives up, or at Close
 	cancel    context.CancelFunc
 	answer    chan mqttsn.Message // admission exchange waiting for the client's answer
+	admitCh   mqttsn.Message      // the last challenge answered, and its answer (handover keeps them)
+	admitAns  mqttsn.Message
 }
 
 const (
@@ -296,6 +298,9 @@ func (g *Gateway) commitConnect(pc *pendingConnect) {
 	g.armSupervision(s)
 	g.m.connects["accepted"].Inc()
 	g.send(s.peer, &mqttsn.Connack{ReturnCode: mqttsn.Accepted})
+	if g.ho != nil {
+		g.ho.connected(s, pc.admitCh, pc.admitAns) // handover.go: session token after CONNACK
+	}
 	g.resendOutstanding(s)
 	g.pump(s)
 }
@@ -334,6 +339,9 @@ func (g *Gateway) exchange(ctx context.Context, pc *pendingConnect, challenge mq
 		select {
 		case m := <-answer:
 			t.Stop()
+			g.mu.Lock()
+			pc.admitCh, pc.admitAns = challenge, m
+			g.mu.Unlock()
 			return m, nil
 		case <-ctx.Done():
 			t.Stop()

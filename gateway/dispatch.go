@@ -15,6 +15,9 @@ func (g *Gateway) handleDatagram(b []byte, key peerKey, addr net.Addr) {
 		g.dropf(dropOversize, key, "datagram longer than MaxDatagram", "len", len(b))
 		return
 	}
+	if g.ho != nil && g.ho.nHolding.Load() > 0 && g.ho.hold(b, key) {
+		return // the sender's session is being resumed (handover_visited.go)
+	}
 	h, err := mqttsn.ReadHeader(b)
 	if err != nil {
 		g.dropErr(key, err)

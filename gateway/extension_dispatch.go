@@ -7,6 +7,10 @@ import "github.com/lsmqtt/lsmqtt/mqttsn"
 // registered for its type. b is the read buffer; the message handed on is
 // decoded from a copy.
 func (g *Gateway) onExtension(in *inbound, b []byte, t mqttsn.MsgType) {
+	if t == mqttsn.TypeHOResume && g.ho != nil {
+		g.ho.onResume(in, b) // handover_visited.go: needs the sender's key
+		return
+	}
 	g.mu.Lock()
 	if pc := g.connecting[in.key]; pc != nil && pc.answer != nil && isTrustType(byte(t)) {
 		m, _, err := mqttsn.Decode(append([]byte(nil), b...))

@@ -46,6 +46,8 @@ type Gateway struct {
 	anonReady  bool // AnonymousClientID is attached
 
 	st storeState // Config.Store's state (store.go)
+
+	ho *handover // Config.Peering's state (handover.go); nil without peering
 }
 
 // New returns a gateway that bridges MQTT-SN clients to b. Messages the broker
@@ -85,6 +87,12 @@ func New(cfg Config, b broker.Broker) (*Gateway, error) {
 	if err := g.storeInit(); err != nil {
 		cancel()
 		return nil, err
+	}
+	if cfg.Peering != nil {
+		if g.ho, err = newHandover(g, *cfg.Peering); err != nil {
+			cancel()
+			return nil, err
+		}
 	}
 	return g, nil
 }

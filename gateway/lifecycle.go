@@ -83,6 +83,8 @@ func (g *Gateway) deleteSession(s *session) {
 	g.unbind(s)
 	if g.byID[s.id] == s {
 		delete(g.byID, s.id)
+		delete(g.st.subs, s.id) // a later session of that id starts without them
+		delete(g.st.subsEp, s.id)
 	}
 	g.setState(s, numStates)
 }

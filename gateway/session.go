@@ -37,6 +37,8 @@ type session struct {
 
 	supervise clock.Timer // keep-alive, sleep or expiry supervision
 	retry     clock.Timer // Tretry for inflight and reg
+
+	ho *hoState // handover: token, admission record, transfer (handover.go); nil without peering
 }
 
 // will is a client's will (§6.3, §6.4).

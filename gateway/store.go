@@ -99,6 +99,10 @@ func (g *Gateway) storeInit() error {
 	st := &g.st
 	st.s = g.cfg.Store
 	if st.s == nil {
+		if g.cfg.Peering != nil {
+			// Handover transfers the subscriptions: record them (storeSub).
+			st.subs, st.subsEp = map[string]map[string]byte{}, map[string]uint32{}
+		}
 		return nil
 	}
 	recs, err := st.s.Load()
@@ -136,8 +140,8 @@ func (g *Gateway) touch(s *session) {
 // storeSub records a subscription granted (add) or removed. Call with g.mu held.
 func (g *Gateway) storeSub(s *session, filter string, qos byte, add bool) {
 	st := &g.st
-	if st.s == nil {
-		return
+	if st.subs == nil {
+		return // neither a Store nor peering needs them
 	}
 	m := st.subs[s.id]
 	if m == nil || st.subsEp[s.id] != s.epoch {
