@@ -96,7 +96,7 @@ func newHandover(g *Gateway, cfg PeeringConfig) (*handover, error) {
 	h := &handover{g: g, cfg: cfg, peers: map[string]*peerGW{}, m: m,
 		resumes: map[string]*resumeOp{}, holding: map[peerKey]*resumeOp{}, pushes: map[string]*session{},
 		forwards: map[uint32]*fwdOp{},
-		wbuf: make([]byte, 0, 1024)}
+		wbuf:     make([]byte, 0, 1024)}
 	for _, p := range cfg.Peers {
 		h.peers[p.Name] = &peerGW{name: p.Name, key: append([]byte(nil), p.Key...), addr: p.Addr}
 	}
