@@ -196,7 +196,9 @@ func (p *patient) publish(ctx context.Context) {
 	_ = p.m.SampleAll(ctx)
 	p.lastSent.Store(p.s.clk.Now().UnixNano())
 	p.sentWall.Store(time.Now().UnixNano())
-	p.inflight.Store(true)
+	// At QoS 0 nothing waits for an answer, so nothing needs the
+	// driver's small steps.
+	p.inflight.Store(*p.s.sc.QoS > 0)
 	if err := p.m.PublishVitals(ctx); err != nil {
 		p.inflight.Store(false)
 	}

@@ -28,6 +28,7 @@ type Summary struct {
 	// Simulated is the simulated time; Wall the run's wall time.
 	SimulatedS  float64 `json:"simulated_s"`
 	WallS       float64 `json:"wall_s"`
+	SetupS      float64 `json:"setup_s"` // wall time to start areas and register nodes, in WallS
 	Interrupted bool    `json:"interrupted,omitempty"`
 
 	Delivery  Delivery      `json:"delivery"`
@@ -53,7 +54,7 @@ type Delivery struct {
 	Missing   uint64  `json:"missing"` // sequence numbers the station never saw
 	Skipped   uint64  `json:"skipped"` // readings not published while walking (no coverage)
 	Lost      uint64  `json:"datagrams_lost"`
-	Refused   uint64  `json:"refused"` // envelopes the station could not open
+	Refused   uint64  `json:"refused"` // envelopes the station would not open: QoS 1 duplicates (replays) and forgeries
 }
 
 // Latency is from the mote's publish call to the station opening the
@@ -240,9 +241,9 @@ func (s *Summary) WriteText(w io.Writer, maxNodes int) error {
 	if s.Virtual {
 		clk = "virtual clock"
 	}
-	fmt.Fprintf(tw, "scenario %q: %d areas, %d patients, %s simulated in %.1fs wall (%s), seed %d\n",
+	fmt.Fprintf(tw, "scenario %q: %d areas, %d patients, %s simulated in %.1fs wall (%s; setup %.1fs), seed %d\n",
 		s.Scenario, s.Areas, s.Patients, time.Duration(s.SimulatedS*float64(time.Second)).Round(time.Second),
-		s.WallS, clk, s.Seed)
+		s.WallS, clk, s.SetupS, s.Seed)
 	fmt.Fprintf(tw, "suite %s, vitals at QoS %d (alarms QoS 1), datagram loss %.1f%%, handover: %s\n\n",
 		s.Suite, s.QoS, s.Loss*100, s.Handover)
 	d := s.Delivery
@@ -252,6 +253,9 @@ func (s *Summary) WriteText(w io.Writer, maxNodes int) error {
 	fmt.Fprintf(tw, "  skipped while walking\t%d\treadings not published out of coverage\n", d.Skipped)
 	if d.Lost > 0 {
 		fmt.Fprintf(tw, "  datagrams lost\t%d\t\n", d.Lost)
+	}
+	if d.Refused > 0 {
+		fmt.Fprintf(tw, "  refused by the station\t%d\tduplicates (QoS 1 retransmissions) are refused as replays\n", d.Refused)
 	}
 	l := s.Latency
 	fmt.Fprintf(tw, "latency p50 / p99\t%.2f / %.2f ms\tpublish → caregiver, wall clock, no radio airtime (%d samples, max %.1f ms)\n", l.P50ms, l.P99ms, l.Samples, l.Maxms)

@@ -58,6 +58,11 @@ func Render(w io.Writer, ps []Patient, st Stats, o RenderOptions) error {
 		if o.ANSI && p.Missing > 0 {
 			gaps = "\x1b[33m" + fmt.Sprintf("%5d", p.Missing) + "\x1b[0m"
 		}
+		if p.Messages == 0 {
+			fmt.Fprintf(&b, "%-8s %-8s %5s %5s %6s %9s %5d %5s  cannot open: %d refused (no key for this patient?)\n",
+				trunc(p.ID, 8), "-", "-", "-", "-", seen, p.Messages, "-", p.Rejected)
+			continue
+		}
 		fmt.Fprintf(&b, "%-8s %-8s %5.0f %5.0f %6.2f %9s %5d %5s  %s\n",
 			trunc(p.ID, 8), trunc(p.Area, 8), p.HeartRate, p.SpO2, p.TemperatureC, seen, p.Messages, gaps, alarms)
 	}
