@@ -115,7 +115,7 @@ func verifyStatus(err error) mqttsn.HOStatus {
 
 // answer sends HO-RESUMED with a refusal. Call with g.mu held.
 func (h *handover) answer(p *peer, st mqttsn.HOStatus) {
-	h.g.send(p, &mqttsn.HOResumed{Status: st, Home: []byte{}, Token: []byte{}})
+	h.g.send(p, &mqttsn.HOResumed{Status: st, Home: []byte(h.cfg.Name), Token: []byte{}})
 }
 
 // finish ends op with a refusal: the node is told and connects afresh.

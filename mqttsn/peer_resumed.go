@@ -1,14 +1,15 @@
 package mqttsn
 
 // HOResumed answers HO-RESUME (lsmqtt extension 0xB2, docs/protocol.md
-// "HO-RESUMED"). Accepted: the session is live at the answering gateway,
-// with the node's client id, topic ids, subscriptions and in-flight
-// messages; Home (the answering gateway, the node's new home) and Token are
-// the node's next token. Otherwise Status says why, Expiry is 0, Home and
-// Token are empty, and the node connects afresh (CONNECT, admission,
-// REGISTER, SUBSCRIBE).
+// "HO-RESUMED"). Home is the answering gateway's name. Accepted: the
+// session is live there, with the node's client id, topic ids,
+// subscriptions and in-flight messages; Home is the node's new home and
+// Token its next token. Otherwise Status says why, Expiry is 0, Token is
+// empty, and the node connects afresh (CONNECT, admission, REGISTER,
+// SUBSCRIBE) — or, for "proof required", resumes again with a proof bound
+// to Home.
 //
-//	Length MsgType=0xB2 Status(1) Expiry(4) HomeLen(1) Home(0..23)
+//	Length MsgType=0xB2 Status(1) Expiry(4) HomeLen(1) Home(1..23)
 //	TokenLen(1) Token(0 or 16..64)
 type HOResumed struct {
 	Status HOStatus
@@ -30,14 +31,14 @@ func (m *HOResumed) check() error {
 	if !m.Status.Valid() {
 		return perr(t, "Status", ErrHOField)
 	}
+	if err := tsIdent(t, "Home", m.Home, HONameMaxLen); err != nil {
+		return err
+	}
 	if m.Status != HOAccepted {
-		if m.Expiry != 0 || len(m.Home) != 0 || len(m.Token) != 0 {
+		if m.Expiry != 0 || len(m.Token) != 0 {
 			return perr(t, "Token", ErrHOField)
 		}
 		return nil
-	}
-	if err := tsIdent(t, "Home", m.Home, HONameMaxLen); err != nil {
-		return err
 	}
 	return checkToken(t, m.Token)
 }

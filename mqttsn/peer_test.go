@@ -66,8 +66,8 @@ func peerGoldens() []tsGolden {
 			"68000e10",       // Expiry of the new token
 			"04", "67772d62", // Home "gw-b": the new home
 			hexTok)},
-		{"ho resumed refused", &HOResumed{Status: HOUnreachable, Home: []byte{}, Token: []byte{}}, hexJoin(
-			"09", "b2", "02", "00000000", "00", "00")}, // Status home unreachable, no token
+		{"ho resumed refused", &HOResumed{Status: HOUnreachable, Home: []byte("gw-b"), Token: []byte{}}, hexJoin(
+			"0d", "b2", "02", "00000000", "04", "67772d62", "00")}, // Status home unreachable, Home "gw-b", no token
 		{"ho fetch", &HOFetch{Hdr: hdrB, XID: 7, ProofVerified: true, ClientID: []byte("z1-7"),
 			Token: seq(0x10, 32), MAC: seq(0xA0, 16)}, hexJoin(
 			"52", "b3", // Length 82, MsgType HO-FETCH
@@ -242,7 +242,8 @@ func TestPeerRejects(t *testing.T) {
 		&HOResume{ClientID: []byte("c"), Home: []byte("h"), Token: seq(0, 16), Proof: seq(0, 8)},
 		&HOResume{ClientID: []byte(strings.Repeat("c", 24)), Home: []byte("h"), Token: seq(0, 16)},
 		&HOResumed{Status: HOAccepted, Home: []byte("h")},
-		&HOResumed{Status: HOBusy, Token: seq(0, 16)},
+		&HOResumed{Status: HOBusy, Home: []byte("h"), Token: seq(0, 16)},
+		&HOResumed{Status: HOBusy},
 		&HOFetch{Hdr: PeerHeader{From: []byte("a"), Nonce: seq(0, 7)}, ClientID: []byte("c"), Token: seq(0, 16), MAC: seq(0, 16)},
 		&HOConfirm{Hdr: hdrA, ClientID: []byte("c"), MAC: seq(0, 15)},
 		&HORefuse{Hdr: hdrA, ClientID: []byte("c"), MAC: seq(0, 16)},
