@@ -1,0 +1,370 @@
+package gateway_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/lsmqtt/lsmqtt/gateway"
+	"github.com/lsmqtt/lsmqtt/gateway/broker"
+	"github.com/lsmqtt/lsmqtt/internal/clock"
+	"github.com/lsmqtt/lsmqtt/mqttsn"
+	"github.com/lsmqtt/lsmqtt/mqttsn/client"
+)
+
+// hostileGW is a gateway on a virtual clock, an embedded broker and a
+// loopback UDP socket.
+type hostileGW struct {
+	g   *gateway.Gateway
+	v   *clock.Virtual
+	reg *prometheus.Registry
+	gw  *net.UDPAddr
+	cfg gateway.Config
+}
+
+func newHostileGW(t *testing.T, tweak func(*gateway.Config)) *hostileGW {
+	t.Helper()
+	b, err := broker.NewEmbedded(broker.EmbeddedConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	h := &hostileGW{v: clock.NewVirtual(time.Unix(1_700_000_000, 0)), reg: prometheus.NewRegistry()}
+	h.cfg = gateway.Config{Clock: h.v, Registerer: h.reg, AdvertiseInterval: -1}
+	if tweak != nil {
+		tweak(&h.cfg)
+	}
+	if h.g, err = gateway.New(h.cfg, b); err != nil {
+		t.Fatal(err)
+	}
+	b.SetDeliver(h.g.Deliver)
+	h.gw = serveGateway(t, h.g)
+	if h.cfg.RetryInterval == 0 {
+		h.cfg.RetryInterval = 10 * time.Second
+	}
+	if h.cfg.MaxRetries == 0 {
+		h.cfg.MaxRetries = 3
+	}
+	return h
+}
+
+// handled waits until the gateway has taken in (decoded or dropped) more
+// than n datagrams in total.
+func (h *hostileGW) handled(t *testing.T, n uint64) {
+	t.Helper()
+	deadline := time.Now().Add(relWait)
+	for h.seen() <= n {
+		if time.Now().After(deadline) {
+			t.Fatalf("the gateway did not take in datagram %d", n+1)
+		}
+		runtime.Gosched()
+	}
+}
+
+func (h *hostileGW) seen() uint64 {
+	st := h.g.Stats()
+	n := st.MessagesIn
+	for _, d := range st.Drops {
+		n += d
+	}
+	return n
+}
+
+// peer is a raw UDP socket on 127.0.0.1 or another loopback address.
+type peer struct {
+	t  *testing.T
+	pc net.PacketConn
+	gw net.Addr
+}
+
+func newPeer(t *testing.T, gw net.Addr, ip string) *peer {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return &peer{t: t, pc: pc, gw: gw}
+}
+
+func (p *peer) sendRaw(b []byte) int {
+	p.t.Helper()
+	if _, err := p.pc.WriteTo(b, p.gw); err != nil {
+		p.t.Fatal(err)
+	}
+	return len(b)
+}
+
+func (p *peer) send(m mqttsn.Message) int {
+	p.t.Helper()
+	b, err := m.AppendBinary(nil)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return p.sendRaw(b)
+}
+
+// recv returns the next datagram, or nil when none comes within wait.
+func (p *peer) recv(wait time.Duration) []byte {
+	buf := make([]byte, 4096)
+	p.pc.SetReadDeadline(time.Now().Add(wait))
+	n, _, err := p.pc.ReadFrom(buf)
+	if err != nil {
+		return nil
+	}
+	return buf[:n]
+}
+
+func (p *peer) recvMsg(wait time.Duration) mqttsn.Message {
+	b := p.recv(wait)
+	if b == nil {
+		return nil
+	}
+	m, err := mqttsn.DecodeDatagram(b)
+	if err != nil {
+		p.t.Fatalf("gateway sent an undecodable datagram % x: %v", b, err)
+	}
+	return m
+}
+
+// TestReliabilityNoAmplification: a datagram from an address that never
+// answers (a spoofed victim) never makes the gateway send that address more
+// octets than it received, counting every retransmission over Nretry
+// retry intervals. SEARCHGW is answered with a GWINFO no longer than the
+// SEARCHGW (MQTT-SN v1.2 §6.1: a gateway's GWINFO carries no GwAdd).
+func TestReliabilityNoAmplification(t *testing.T) {
+	h := newHostileGW(t, nil)
+	oversize := make([]byte, 1200)
+	oversize[0], oversize[1], oversize[2], oversize[3] = 0x01, 0x04, 0xB0, 0x0C
+	cases := []struct {
+		name  string
+		req   []byte
+		reply mqttsn.MsgType // first answer expected; 0: none
+		// slack is the known excess over the request, documented in
+		// docs/reliability.md as not yet held; 0 everywhere else.
+		slack int
+	}{
+		{"SEARCHGW radius 0", marshal(t, &mqttsn.SearchGW{}), mqttsn.TypeGWInfo, 0},
+		{"SEARCHGW radius 3", marshal(t, &mqttsn.SearchGW{Radius: 3}), mqttsn.TypeGWInfo, 0},
+		{"PUBLISH QoS 1 without a session", marshal(t, &mqttsn.Publish{QoS: mqttsn.QoS1, TopicID: 1, MsgID: 9}), mqttsn.TypeDisconnect, 0},
+		{"REGISTER without a session", marshal(t, &mqttsn.Register{MsgID: 1, TopicName: []byte("a")}), mqttsn.TypeDisconnect, 0},
+		{"PINGREQ of an unknown client", marshal(t, &mqttsn.Pingreq{ClientID: []byte("nobody")}), mqttsn.TypeDisconnect, 0},
+		{"CONNECT", marshal(t, &mqttsn.Connect{CleanSession: true, Duration: 10, ClientID: []byte("v")}), mqttsn.TypeConnack, 0},
+		// The will flow: WILLTOPICREQ is retransmitted Nretry times to an
+		// address that never proved it is there: 4 × 2 octets for a
+		// 7-octet CONNECT. Known, not yet held.
+		{"CONNECT with the will flag", marshal(t, &mqttsn.Connect{Will: true, CleanSession: true, Duration: 10, ClientID: []byte("w")}),
+			mqttsn.TypeWillTopicReq, 2*(1+h.cfg.MaxRetries) - 7},
+		{"garbage", []byte{0x02, 0xEE}, 0, 0},
+		{"truncated header", []byte{0x01}, 0, 0},
+		{"oversized datagram", oversize, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := newPeer(t, h.gw, "127.0.0.1")
+			before := h.seen()
+			in := p.sendRaw(c.req)
+			h.handled(t, before)
+			out := 0
+			if c.reply != 0 {
+				b := p.recv(relWait)
+				if b == nil {
+					t.Fatalf("no %v", c.reply)
+				}
+				m, err := mqttsn.DecodeDatagram(b)
+				if err != nil || m.Type() != c.reply {
+					t.Fatalf("answer %v %v, want %v", m, err, c.reply)
+				}
+				out += len(b)
+			}
+			// Let every retransmission timer run out (virtual time), then
+			// collect what was sent.
+			for range h.cfg.MaxRetries + 2 {
+				h.v.Advance(h.cfg.RetryInterval)
+			}
+			for b := p.recv(200 * time.Millisecond); b != nil; b = p.recv(200 * time.Millisecond) {
+				out += len(b)
+			}
+			if out > in+c.slack {
+				t.Errorf("%d octets in, %d octets out (amplification %.2f)", in, out, float64(out)/float64(in))
+			}
+			t.Logf("%d octets in, %d out", in, out)
+		})
+	}
+}
+
+func marshal(t *testing.T, m mqttsn.Message) []byte {
+	t.Helper()
+	b, err := m.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestReliabilitySpoofedTakeover: with an Authenticator (the Trusted
+// System's admission in deployment; here one that admits the victim's
+// client id only from the victim's socket, as only the victim holds the
+// key), an impostor on another address cannot take the victim's session
+// over: its CONNECT is refused, its PUBLISH and wake-up PINGREQ are
+// answered with DISCONNECT to the impostor, and the victim keeps being
+// served without a single DISCONNECT.
+func TestReliabilitySpoofedTakeover(t *testing.T) {
+	vpc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	victimAddr := vpc.LocalAddr().String()
+	h := newHostileGW(t, func(c *gateway.Config) {
+		c.Clock = clock.Real{} // clients and admission on real time here
+		c.Authenticator = gateway.AdmitFunc(func(_ context.Context, r *gateway.AdmitRequest) error {
+			if r.ClientID == "victim" && r.Addr.String() != victimAddr {
+				return mqttsn.RejectedNotSupported
+			}
+			return nil
+		})
+	})
+	disconnected := make(chan error, 1)
+	victim := client.New(vpc, h.gw, client.Config{ClientID: "victim", KeepAlive: time.Hour,
+		OnDisconnect: func(err error) { disconnected <- err }})
+	defer func() { victim.Close(); vpc.Close() }()
+	ctx, cancel := context.WithTimeout(context.Background(), relWait)
+	defer cancel()
+	if err := victim.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := victim.Publish(ctx, client.Named("ward/1"), mqttsn.QoS1, false, []byte("before")); err != nil {
+		t.Fatal(err)
+	}
+
+	imp := newPeer(t, h.gw, "127.0.0.2")
+	imp.send(&mqttsn.Connect{CleanSession: true, Duration: 60, ClientID: []byte("victim")})
+	if m, ok := imp.recvMsg(relWait).(*mqttsn.Connack); !ok || m.ReturnCode == mqttsn.Accepted {
+		t.Fatalf("impostor's CONNECT answered %v", m)
+	}
+	imp.send(&mqttsn.Publish{QoS: mqttsn.QoS1, TopicID: 1, MsgID: 77, Data: []byte("forged")})
+	if _, ok := imp.recvMsg(relWait).(*mqttsn.Disconnect); !ok {
+		t.Fatal("spoofed PUBLISH not answered with DISCONNECT")
+	}
+	imp.send(&mqttsn.Pingreq{ClientID: []byte("victim")})
+	if m := imp.recvMsg(relWait); m != nil && m.Type() != mqttsn.TypeDisconnect {
+		t.Fatalf("impostor's PINGREQ answered %v", m)
+	}
+
+	if err := victim.Publish(ctx, client.Named("ward/1"), mqttsn.QoS1, false, []byte("after")); err != nil {
+		t.Fatalf("victim not served after the impostor: %v", err)
+	}
+	if err := victim.Ping(ctx); err != nil {
+		t.Fatalf("victim not served after the impostor: %v", err)
+	}
+	select {
+	case err := <-disconnected:
+		t.Fatalf("victim disconnected: %v", err)
+	default:
+	}
+	if v := gatherLabel(t, h.reg, "lsmqtt_gateway_connects_total", "result", "not_supported"); v != 1 {
+		t.Fatalf("refused connects counted %v, want 1", v)
+	}
+}
+
+// gatherLabel returns the value of the sample of family name whose label
+// key has value val.
+func gatherLabel(t *testing.T, reg prometheus.Gatherer, name, key, val string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == key && l.GetValue() == val {
+					if c := m.GetCounter(); c != nil {
+						return c.GetValue()
+					}
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// TestReliabilityConnectFlood: CONNECTs with the will flag (each leaves a
+// half-open connect waiting for WILLTOPIC) from 64 loopback source
+// addresses × 8 ports flood a gateway whose MaxClients is 100. Half-open
+// connects never exceed the bound (the rest are answered "rejected:
+// congestion" and counted), a client connected before the flood keeps
+// being served during it, and once the half-open connects time out
+// (Tretry × Nretry, virtual time) a new client connects again.
+func TestReliabilityConnectFlood(t *testing.T) {
+	const maxClients, sources, ports = 100, 64, 8
+	h := newHostileGW(t, func(c *gateway.Config) { c.MaxClients = maxClients })
+	legit := newPeer(t, h.gw, "127.0.0.1")
+	legit.send(&mqttsn.Connect{CleanSession: true, Duration: 0, ClientID: []byte("legit")})
+	if m, ok := legit.recvMsg(relWait).(*mqttsn.Connack); !ok || m.ReturnCode != mqttsn.Accepted {
+		t.Fatalf("legit CONNECT: %v", m)
+	}
+
+	sent := 0
+	var flood []*peer
+	for s := range sources {
+		for range ports {
+			p := newPeer(t, h.gw, fmt.Sprintf("127.0.%d.%d", 10+s/200, 2+s%200))
+			flood = append(flood, p)
+			before := h.seen()
+			p.send(&mqttsn.Connect{Will: true, CleanSession: true, Duration: 60, ClientID: []byte(fmt.Sprintf("f%d", sent))})
+			h.handled(t, before)
+			sent++
+		}
+		// The established client is served throughout.
+		legit.send(&mqttsn.Pingreq{})
+		if _, ok := legit.recvMsg(relWait).(*mqttsn.Pingresp); !ok {
+			t.Fatalf("legit client not served after %d flooding CONNECTs", sent)
+		}
+	}
+	halfOpen := gatherLabel(t, h.reg, "lsmqtt_gateway_clients", "state", "connecting")
+	congestion := gatherLabel(t, h.reg, "lsmqtt_gateway_connects_total", "result", "congestion")
+	if halfOpen > maxClients-1 || halfOpen == 0 {
+		t.Fatalf("%v half-open connects, bound %d", halfOpen, maxClients-1)
+	}
+	if int(halfOpen)+int(congestion) != sent {
+		t.Fatalf("%d CONNECTs: %v half-open + %v refused with congestion", sent, halfOpen, congestion)
+	}
+	// A newcomer is refused while the bound is full…
+	late := newPeer(t, h.gw, "127.0.0.1")
+	late.send(&mqttsn.Connect{CleanSession: true, Duration: 60, ClientID: []byte("late")})
+	if m, ok := late.recvMsg(relWait).(*mqttsn.Connack); !ok || m.ReturnCode != mqttsn.RejectedCongestion {
+		t.Fatalf("newcomer during the flood: %v", m)
+	}
+	// …and admitted once the half-open connects have timed out.
+	for range h.cfg.MaxRetries + 2 {
+		h.v.Advance(h.cfg.RetryInterval)
+	}
+	if v := gatherLabel(t, h.reg, "lsmqtt_gateway_clients", "state", "connecting"); v != 0 {
+		t.Fatalf("%v half-open connects left after the timeout", v)
+	}
+	late.send(&mqttsn.Connect{CleanSession: true, Duration: 60, ClientID: []byte("late")})
+	for {
+		m := late.recvMsg(relWait)
+		if m == nil {
+			t.Fatal("newcomer after the flood: no CONNACK")
+		}
+		if c, ok := m.(*mqttsn.Connack); ok {
+			if c.ReturnCode != mqttsn.Accepted {
+				t.Fatalf("newcomer after the flood: %v", c.ReturnCode)
+			}
+			break
+		}
+	}
+	t.Logf("%d flooding CONNECTs from %d addresses: %v half-open (bound %d), %v refused with congestion; established client served throughout",
+		sent, sources, halfOpen, maxClients-1, congestion)
+}
