@@ -31,9 +31,9 @@ func (b *perfBroker) Publish(_ context.Context, _ string, m broker.Message) erro
 	return nil
 }
 func (*perfBroker) Subscribe(context.Context, string, string, byte) (byte, error) { return 0, nil }
-func (*perfBroker) Unsubscribe(context.Context, string, string) error            { return nil }
-func (*perfBroker) State() broker.State                                          { return broker.StateConnected }
-func (*perfBroker) Close() error                                                 { return nil }
+func (*perfBroker) Unsubscribe(context.Context, string, string) error             { return nil }
+func (*perfBroker) State() broker.State                                           { return broker.StateConnected }
+func (*perfBroker) Close() error                                                  { return nil }
 
 // perfGateway is a gateway driven through handleDatagram, its dispatch
 // entry point, with synthetic sender addresses; its answers leave through a
