@@ -60,6 +60,14 @@ type Config struct {
 	// SUBSCRIBE beyond it gets "rejected: congestion". Default 1024.
 	MaxTopicsPerClient int
 
+	// ConnectRate limits CONNECTs per source host (IP address, any port)
+	// to this many per second, with bursts of ConnectBurst (default 2 ×
+	// ConnectRate, at least 1); CONNECTs over it are dropped unanswered and
+	// counted ("connect_rate"). Default 0: no limit (load generators and
+	// NATs put many clients behind one address).
+	ConnectRate  float64
+	ConnectBurst int
+
 	// SessionExpiry is how long the state of a client that connected without
 	// CleanSession is kept after it disconnected or was lost. Default 1 hour.
 	SessionExpiry time.Duration
@@ -143,6 +151,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxTopicsPerClient <= 0 {
 		c.MaxTopicsPerClient = 1024
+	}
+	if c.ConnectRate > 0 && c.ConnectBurst <= 0 {
+		c.ConnectBurst = max(1, int(2*c.ConnectRate))
 	}
 	if c.SessionExpiry <= 0 {
 		c.SessionExpiry = time.Hour

@@ -23,8 +23,13 @@ type pendingConnect struct {
 	ctx       context.Context // ends when the client restarts or gives up, or at Close
 	cancel    context.CancelFunc
 	answer    chan mqttsn.Message // admission exchange waiting for the client's answer
-	admitCh   mqttsn.Message      // the last challenge answered, and its answer (handover keeps them)
-	admitAns  mqttsn.Message
+	// Octets received from the address in this connect and sent to it in
+	// the will flow: retransmissions to an address that has not answered
+	// stay within what it sent, so a spoofed source gets no amplification.
+	// (The admission challenge is still retransmitted Nretry times.)
+	inOctets, outOctets int
+	admitCh             mqttsn.Message // the last challenge answered, and its answer (handover keeps them)
+	admitAns            mqttsn.Message
 }
 
 const (
@@ -47,6 +52,9 @@ func (g *Gateway) onConnect(in *inbound, m *mqttsn.Connect) {
 		return
 	}
 	id := string(m.ClientID)
+	if !g.connectAllowed(in) {
+		return
+	}
 	if old := g.connecting[in.key]; old != nil {
 		g.removePending(old)
 	}
@@ -61,7 +69,7 @@ func (g *Gateway) onConnect(in *inbound, m *mqttsn.Connect) {
 	ctx, cancel := context.WithCancel(g.ctx)
 	pc := &pendingConnect{
 		peer: in.peer(), clientID: id, clean: m.CleanSession, keepAlive: m.Duration,
-		ctx: ctx, cancel: cancel,
+		ctx: ctx, cancel: cancel, inOctets: m.Len(),
 	}
 	pc.peer.netAddr() // built now, under the lock, so the admission goroutine only reads it
 	g.connecting[in.key] = pc
@@ -70,6 +78,7 @@ func (g *Gateway) onConnect(in *inbound, m *mqttsn.Connect) {
 		// §6.3: with the Will flag the gateway prompts for will topic and message.
 		pc.phase = phaseWillTopic
 		g.armConnectTimer(pc)
+		pc.outOctets += (&mqttsn.WillTopicReq{}).Len()
 		g.send(pc.peer, &mqttsn.WillTopicReq{})
 		return
 	}
@@ -110,8 +119,12 @@ func (g *Gateway) onConnectTimer(pc *pendingConnect) {
 	if pc.phase == phaseWillMsg {
 		req = &mqttsn.WillMsgReq{}
 	}
-	g.m.retransmit(byte(req.Type()))
 	g.armConnectTimer(pc)
+	if pc.outOctets+req.Len() > pc.inOctets {
+		return // no amplification: wait for the client's own retransmission
+	}
+	pc.outOctets += req.Len()
+	g.m.retransmit(byte(req.Type()))
 	g.send(pc.peer, req)
 }
 
@@ -124,6 +137,7 @@ func (g *Gateway) onWillTopic(in *inbound, m *mqttsn.WillTopic) {
 		g.dropf(dropIllegalState, in.key, "WILLTOPIC outside a will flow")
 		return
 	}
+	pc.inOctets += m.Len()
 	switch pc.phase {
 	case phaseWillTopic:
 	case phaseWillMsg:

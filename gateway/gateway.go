@@ -45,7 +45,8 @@ type Gateway struct {
 	advTimer   clock.Timer
 	anonReady  bool // AnonymousClientID is attached
 
-	st storeState // Config.Store's state (store.go)
+	st             storeState                    // Config.Store's state (store.go)
+	connectBuckets map[netip.Addr]*connectBucket // ConnectRate's buckets (connect_limit.go)
 
 	ho *handover // Config.Peering's state (handover.go); nil without peering
 }
