@@ -145,9 +145,7 @@ func TestReliabilityNoAmplification(t *testing.T) {
 		name  string
 		req   []byte
 		reply mqttsn.MsgType // first answer expected; 0: none
-		// slack is the known excess over the request, documented in
-		// docs/reliability.md as not yet held; 0 everywhere else.
-		slack int
+		slack int // known excess over the request (none now)
 	}{
 		{"SEARCHGW radius 0", marshal(t, &mqttsn.SearchGW{}), mqttsn.TypeGWInfo, 0},
 		{"SEARCHGW radius 3", marshal(t, &mqttsn.SearchGW{Radius: 3}), mqttsn.TypeGWInfo, 0},
@@ -155,11 +153,11 @@ func TestReliabilityNoAmplification(t *testing.T) {
 		{"REGISTER without a session", marshal(t, &mqttsn.Register{MsgID: 1, TopicName: []byte("a")}), mqttsn.TypeDisconnect, 0},
 		{"PINGREQ of an unknown client", marshal(t, &mqttsn.Pingreq{ClientID: []byte("nobody")}), mqttsn.TypeDisconnect, 0},
 		{"CONNECT", marshal(t, &mqttsn.Connect{CleanSession: true, Duration: 10, ClientID: []byte("v")}), mqttsn.TypeConnack, 0},
-		// The will flow: WILLTOPICREQ is retransmitted Nretry times to an
-		// address that never proved it is there: 4 × 2 octets for a
-		// 7-octet CONNECT. Known, not yet held.
+		// The will flow: WILLTOPICREQ retransmissions stop where they would
+		// exceed what the address sent (Nretry = 3 would send 4 × 2 octets
+		// for this 7-octet CONNECT).
 		{"CONNECT with the will flag", marshal(t, &mqttsn.Connect{Will: true, CleanSession: true, Duration: 10, ClientID: []byte("w")}),
-			mqttsn.TypeWillTopicReq, 2*(1+h.cfg.MaxRetries) - 7},
+			mqttsn.TypeWillTopicReq, 0},
 		{"garbage", []byte{0x02, 0xEE}, 0, 0},
 		{"truncated header", []byte{0x01}, 0, 0},
 		{"oversized datagram", oversize, 0, 0},
@@ -367,4 +365,40 @@ func TestReliabilityConnectFlood(t *testing.T) {
 	}
 	t.Logf("%d flooding CONNECTs from %d addresses: %v half-open (bound %d), %v refused with congestion; established client served throughout",
 		sent, sources, halfOpen, maxClients-1, congestion)
+}
+
+// TestReliabilityConnectRateLimit: with Config.ConnectRate, CONNECTs from
+// one host beyond the burst are dropped unanswered and counted
+// ("connect_rate"), other hosts are unaffected, and the host may connect
+// again once its bucket has refilled (virtual time).
+func TestReliabilityConnectRateLimit(t *testing.T) {
+	h := newHostileGW(t, func(c *gateway.Config) { c.ConnectRate, c.ConnectBurst = 1, 5 })
+	flood := newPeer(t, h.gw, "127.0.0.3")
+	answered := 0
+	const n = 50
+	for i := range n {
+		before := h.seen()
+		flood.send(&mqttsn.Connect{CleanSession: true, Duration: 60, ClientID: []byte(fmt.Sprintf("r%d", i))})
+		h.handled(t, before)
+	}
+	for m := flood.recvMsg(200 * time.Millisecond); m != nil; m = flood.recvMsg(200 * time.Millisecond) {
+		if m.Type() == mqttsn.TypeConnack {
+			answered++
+		}
+	}
+	limited := gatherLabel(t, h.reg, "lsmqtt_gateway_drops_total", "reason", "connect_rate")
+	if answered != 5 || limited != n-5 {
+		t.Fatalf("%d CONNECTs from one host: %d answered, %v counted as connect_rate; want 5 and %d", n, answered, limited, n-5)
+	}
+	other := newPeer(t, h.gw, "127.0.0.4")
+	other.send(&mqttsn.Connect{CleanSession: true, Duration: 60, ClientID: []byte("other")})
+	if m, ok := other.recvMsg(relWait).(*mqttsn.Connack); !ok || m.ReturnCode != mqttsn.Accepted {
+		t.Fatalf("another host during the flood: %v", m)
+	}
+	h.v.Advance(2 * time.Second)
+	flood.send(&mqttsn.Connect{CleanSession: true, Duration: 60, ClientID: []byte("r-again")})
+	if m, ok := flood.recvMsg(relWait).(*mqttsn.Connack); !ok || m.ReturnCode != mqttsn.Accepted {
+		t.Fatalf("the host after its bucket refilled: %v", m)
+	}
+	t.Logf("%d CONNECTs from one host at once: %d answered (burst), %v dropped and counted; another host served", n, answered, limited)
 }
