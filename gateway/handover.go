@@ -93,7 +93,7 @@ func newHandover(g *Gateway, cfg PeeringConfig) (*handover, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handover{g: g, cfg: cfg, peers: map[string]*peerGW{}, m: m,
+	h := &handover{g: g, cfg: cfg, peers: map[string]*peerGW{}, m: m, notifyStarted: cfg.NotifyStarted,
 		resumes: map[string]*resumeOp{}, holding: map[peerKey]*resumeOp{}, pushes: map[string]*session{},
 		forwards: map[uint32]*fwdOp{},
 		wbuf:     make([]byte, 0, 1024)}
@@ -341,4 +341,15 @@ func (h *handover) connected(s *session, challenge, answer mqttsn.Message) {
 	h.g.recordAdmission(s, challenge, answer)
 	h.sendToken(s)
 	h.m.count(func(st *HandoverStats) { st.TokensIssued++ })
+}
+
+// event reports a step to Config.OnEvent. Call with g.mu held.
+func (h *handover) event(k EventKind, id string, peer *peerGW, st mqttsn.HOStatus) {
+	if f := h.cfg.OnEvent; f != nil {
+		name := ""
+		if peer != nil {
+			name = peer.name
+		}
+		f(HandoverEvent{Kind: k, ClientID: id, Peer: name, Status: st})
+	}
 }

@@ -157,6 +157,7 @@ func (h *handover) transferOut(p *peerGW, s *session, xid uint32, push bool) mqt
 	}
 	g.log.Info("session handed over", "client", s.id, "to", p.name, "push", push,
 		"topics", len(rec.Topics), "subscriptions", len(rec.Subs), "queued", len(rec.Queue), "inflight", len(rec.Out))
+	h.event(EventTransferred, s.id, p, mqttsn.HOAccepted)
 	h.sendPeer(p, msg)
 	mv.timer = h.retryTimer(nil, func() { h.onTransferTimer(s, mv) })
 	return mqttsn.HOAccepted
@@ -192,6 +193,7 @@ func (h *handover) reinstate(s *session, why mqttsn.HOStatus) {
 		s.ho.token, s.ho.tokenExp = mv.saved.token, mv.saved.tokenExp
 	}
 	h.m.handover("out", why, 0)
+	h.event(EventReinstated, s.id, mv.to, why)
 	g.log.Info("handover failed; session kept", "client", s.id, "peer", mv.to.name, "reason", why.String())
 	g.armSupervision(s)
 	g.touch(s)
@@ -215,6 +217,7 @@ func (h *handover) onConfirm(p *peerGW, m *mqttsn.HOConfirm) {
 	mv.confirmed = true
 	stopTimer(mv.timer)
 	h.m.handover("out", mqttsn.HOAccepted, g.clk.Now().Sub(mv.started))
+	h.event(EventConfirmed, id, p, mqttsn.HOAccepted)
 	// A clean attach drops the broker's persistent session (subscriptions,
 	// queued messages); then detach.
 	wait, done := g.lifecycleStep(id)
@@ -264,6 +267,7 @@ func (h *handover) flushForward(s *session) {
 		h.forwards[f.Seq] = op
 		h.m.forwarded.WithLabelValues("out").Add(float64(len(f.Msgs)))
 		h.m.count(func(st *HandoverStats) { st.ForwardedOut += uint64(len(f.Msgs)) })
+		h.event(EventForwarded, s.id, mv.to, mqttsn.HOAccepted)
 		h.sendPeer(mv.to, f)
 		op.timer = h.retryTimer(nil, func() { h.onForwardTimer(op) })
 	}
@@ -330,6 +334,7 @@ func (h *handover) onForward(p *peerGW, m *mqttsn.HOForward) {
 			s.queue = append(s.queue, queuedMsg{m: brokerMessage(&m.Msgs[i]), requeued: m.Msgs[i].Requeued})
 		}
 		h.m.forwarded.WithLabelValues("in").Add(float64(len(m.Msgs)))
+		h.event(EventForwardIn, id, p, mqttsn.HOAccepted)
 		h.m.count(func(st *HandoverStats) { st.ForwardedIn += uint64(len(m.Msgs)) })
 		if s != nil {
 			g.touch(s)

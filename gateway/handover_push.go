@@ -127,6 +127,7 @@ func (h *handover) onPush(p *peerGW, m *mqttsn.HOTransfer) {
 		g.armSupervision(s)
 		g.touch(s)
 		h.m.count(func(hs *HandoverStats) { hs.SessionsPushedIn++ })
+		h.event(EventPushedIn, id, p, mqttsn.HOAccepted)
 		g.log.Info("session pushed here", "client", id, "from", p.name, "queued", len(s.queue))
 		h.sendPeer(p, &mqttsn.HOConfirm{XID: m.XID, ClientID: m.ClientID})
 	}) {

@@ -72,6 +72,7 @@ func (h *handover) onResume(in *inbound, b []byte) {
 	if home := string(m.Home); home != h.cfg.Name {
 		if op.home = h.peers[home]; op.home == nil {
 			h.m.handover("in", mqttsn.HOUnknownHome, 0)
+			h.event(EventRefused, id, nil, mqttsn.HOUnknownHome)
 			h.answer(p, mqttsn.HOUnknownHome)
 			return
 		}
@@ -126,6 +127,7 @@ func (h *handover) finish(op *resumeOp, st mqttsn.HOStatus) {
 		h.peerDrop(peerDropHeld)
 	}
 	h.g.log.Info("resume refused", "client", op.id, "from", op.p.key.String(), "reason", st.String())
+	h.event(EventRefused, op.id, op.home, st)
 	h.m.handover("in", st, 0)
 	h.answer(op.p, st)
 }
@@ -394,6 +396,7 @@ func (h *handover) bind(op *resumeOp, s *session, subs map[string]byte, xid uint
 	}
 	d := now.Sub(op.started)
 	h.m.handover("in", mqttsn.HOAccepted, d)
+	h.event(EventResumed, s.id, op.home, mqttsn.HOAccepted)
 	g.log.Info("session resumed", "client", s.id, "from", op.p.key.String(), "home", homeName(op.home, h.cfg.Name),
 		"topics", s.topics.len(), "queued", len(s.queue), "inflight", len(s.inflight), "took", d)
 	h.end(op)

@@ -71,6 +71,44 @@ type PeeringConfig struct {
 	MaxRetries    int
 	// MaxForward bounds the late messages one HO-FORWARD carries. Default 32.
 	MaxForward int
+
+	// OnEvent, when set, is told about every handover step (for logs,
+	// simulations and tests). It is called with the gateway's lock held: it
+	// must not block nor call the gateway (hand the event to a channel).
+	OnEvent func(HandoverEvent)
+	// NotifyStarted, when set, is called when ServePeers starts reading.
+	NotifyStarted func(pc net.PacketConn)
+}
+
+// HandoverEvent is one step of a handover, as seen by one gateway.
+type HandoverEvent struct {
+	Kind     EventKind
+	ClientID string
+	Peer     string          // the other gateway ("" for the node's own home)
+	Status   mqttsn.HOStatus // refusals: why
+}
+
+// EventKind names a handover step.
+type EventKind uint8
+
+const (
+	EventResumed     EventKind = iota + 1 // visited: the node resumed here
+	EventRefused                          // visited: the node's resume was refused (Status)
+	EventTransferred                      // home: the session left for Peer (fetched or pushed)
+	EventConfirmed                        // home: Peer confirmed; the session is gone from here
+	EventReinstated                       // home: the transfer failed (Status); the session stays
+	EventPushedIn                         // visited: Peer pushed a session here ahead of the node
+	EventForwarded                        // home: late messages forwarded to Peer
+	EventForwardIn                        // visited: late messages received from Peer
+)
+
+var eventNames = [...]string{"", "resumed", "refused", "transferred", "confirmed", "reinstated", "pushed-in", "forwarded", "forward-in"}
+
+func (k EventKind) String() string {
+	if int(k) < len(eventNames) && k > 0 {
+		return eventNames[k]
+	}
+	return "invalid"
 }
 
 // Peer is a neighbouring gateway.
