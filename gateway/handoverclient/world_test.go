@@ -186,10 +186,10 @@ func (a *area) expectEvent(t testing.TB, k gateway.EventKind) gateway.HandoverEv
 // gatedConn is a peer socket whose incoming datagrams a test can hold back.
 type gatedConn struct {
 	net.PacketConn
-	mu      sync.Mutex
-	hold    bool
-	held    chan struct{} // closed to release
-	onHeld  chan struct{} // a datagram is being held
+	mu     sync.Mutex
+	hold   bool
+	held   chan struct{} // closed to release
+	onHeld chan struct{} // a datagram is being held
 }
 
 func newGatedConn(pc net.PacketConn) *gatedConn {
