@@ -86,8 +86,18 @@ func (g *Gateway) onPublish(in *inbound, m *mqttsn.Publish) {
 		return
 	}
 	s.inBusy = append(s.inBusy, m.MsgID)
-	msg.Payload = append([]byte(nil), m.Data...) // the call outlives the read buffer
 	id, p, topicID, msgID, epoch := s.id, s.peer, m.TopicID, m.MsgID, s.epoch
+	if publishesInline(g.broker) {
+		// A broker whose Publish never waits on the network is called on
+		// the reading goroutine, without a hand-off (pool.go); the payload
+		// stays aliased (the adapter copies it).
+		g.mu.Unlock()
+		err := g.broker.Publish(g.ctx, id, msg)
+		g.publishDone(s, epoch, p, topicID, msgID, msg.QoS, err)
+		g.mu.Lock() // for the deferred Unlock
+		return
+	}
+	msg.Payload = append([]byte(nil), m.Data...) // the call outlives the read buffer
 	if !g.goBroker(func(ctx context.Context) {
 		err := g.broker.Publish(ctx, id, msg) // ctx is bounded by BrokerTimeout
 		g.publishDone(s, epoch, p, topicID, msgID, msg.QoS, err)
