@@ -354,8 +354,20 @@ func (s *Sim) drive(ctx context.Context) error {
 			return ctx.Err()
 		case <-deadline.C:
 			s.ending.Store(true)
-			for end := time.Now().Add(30 * time.Second); s.busy() && time.Now().Before(end); {
-				time.Sleep(10 * time.Millisecond) // the work in flight, on the wall clock
+			// The work in flight, on the wall clock: patients mid-publish,
+			// then the brokers' deliveries to the station (a gateway acks
+			// before its broker has delivered).
+			end := time.Now().Add(30 * time.Second)
+			for s.busy() && time.Now().Before(end) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			for last, quiet := s.mon.Stats().Messages, 0; quiet < 50 && time.Now().Before(end); {
+				time.Sleep(10 * time.Millisecond)
+				if n := s.mon.Stats().Messages; n != last {
+					last, quiet = n, 0
+				} else {
+					quiet++
+				}
 			}
 			s.progress(total)
 			return nil
