@@ -36,6 +36,8 @@ func simFlags(env string) []cli.Flag {
 		&cli.StringFlag{Name: "mobility", EnvVars: e("MOBILITY"), Usage: "waypoint, script (from the scenario file) or static"},
 		&cli.DurationFlag{Name: "dwell", EnvVars: e("DWELL"), Usage: "mean stay in a ward before walking on (default 2m)"},
 		&cli.DurationFlag{Name: "rate", EnvVars: e("RATE"), Usage: "publish interval of each mote (default 10s)"},
+		&cli.StringFlag{Name: "handover", EnvVars: e("HANDOVER"),
+			Usage: "how nodes change wards: reconnect (a full connect at the new gateway, default) or handover (the gateways' session handover, HO-RESUME)"},
 		&cli.IntFlag{Name: "qos", Value: -1, EnvVars: e("QOS"), Usage: "QoS of the vitals, 0 or 1 (alarms always QoS 1) (default 1)"},
 		&cli.StringFlag{Name: "suite", EnvVars: e("SUITE"), Usage: "payload cipher: ascon128 (default), aes128-ccm8, paper-xor"},
 		&cli.Float64Flag{Name: "loss", Value: -1, EnvVars: e("LOSS"), Usage: "fraction of datagrams lost between motes and gateways (default 0)"},
@@ -79,6 +81,9 @@ func scenarioFromFlags(c *cli.Context) (*hospital.Scenario, error) {
 	}
 	if c.IsSet("rate") {
 		sc.PublishInterval.Duration = c.Duration("rate")
+	}
+	if c.IsSet("handover") {
+		sc.Handover = c.String("handover")
 	}
 	if q := c.Int("qos"); q >= 0 {
 		sc.QoS = &q

@@ -51,7 +51,7 @@ func TestSimCompareAndBadFlags(t *testing.T) {
 		}
 	}
 	for _, args := range [][]string{
-		{"--compare", "handover,reconnect"},
+		{"--handover", "teleport"},
 		{"--qos", "2"},
 		{"--mobility", "teleport"},
 		{"--pcap", "x.pcap"},

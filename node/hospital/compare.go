@@ -2,7 +2,6 @@ package hospital
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,12 +13,6 @@ type Variant struct {
 	Label    string
 	Scenario *Scenario
 }
-
-// ErrNoHandover is returned for --compare handover,reconnect: the gateways'
-// session handover (issue 7) is not wired into the simulation yet, so only
-// reconnect-based mobility exists.
-var ErrNoHandover = errors.New("hospital: gateway handover is not wired into the simulation yet; " +
-	"only reconnect-based mobility runs (try --compare mobility)")
 
 // Variants derives the arms of a comparison from base: "suites" (ascon128,
 // aes128-ccm8, paper-xor), "qos" (0 and 1), "mobility" (everyone in bed vs
@@ -49,7 +42,9 @@ func Variants(base *Scenario, what string) ([]Variant, error) {
 				}
 			})})
 	case "handover,reconnect", "reconnect,handover", "handover":
-		return nil, ErrNoHandover
+		for _, h := range []string{HandoverSession, HandoverReconnect} {
+			out = append(out, Variant{h, clone(func(c *Scenario) { c.Handover = h })})
+		}
 	default:
 		return nil, fmt.Errorf("hospital: --compare %q: want suites, qos, mobility or handover,reconnect", what)
 	}
@@ -86,6 +81,7 @@ func WriteCompare(w io.Writer, vs []Variant, sums []*Summary) error {
 	row("handovers (failed)", func(s *Summary) string {
 		return fmt.Sprintf("%d (%d)", s.Handovers.Count, s.Handovers.Failed)
 	})
+	row("resumed (session handover)", func(s *Summary) string { return fmt.Sprint(s.Handovers.Resumed) })
 	row("handover p50 ms", func(s *Summary) string { return fmt.Sprintf("%.1f", s.Handovers.P50ms) })
 	row("energy per node mJ", func(s *Summary) string { return fmt.Sprintf("%.1f", s.Energy.MeanMJ) })
 	row("mean power mW", func(s *Summary) string { return fmt.Sprintf("%.3f", s.Energy.MeanPowerMW) })

@@ -47,14 +47,26 @@ moves = [
 }
 
 // Two wards, four patients, four moves, QoS 1, no loss: every publish is
-// opened by the caregivers, every handover (reconnect-based: the gateway
-// session handover is not wired in) completes, and every node reports its
-// energy.
+// opened by the caregivers, every handover completes, and every node
+// reports its energy; with the gateways' session handover every move is a
+// resume (no full connect after the first), with reconnect-based mobility
+// every move is a full connect.
 func TestSmallScenarioDeliversEverything(t *testing.T) {
-	sum, err := Run(context.Background(), Config{Scenario: smallScenario(t), Virtual: true})
-	if err != nil {
-		t.Fatal(err)
+	for _, mode := range []string{HandoverSession, HandoverReconnect} {
+		t.Run(mode, func(t *testing.T) {
+			sc := smallScenario(t)
+			sc.Handover = mode
+			sum, err := Run(context.Background(), Config{Scenario: sc, Virtual: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkSmall(t, sum, mode)
+		})
 	}
+}
+
+func checkSmall(t *testing.T, sum *Summary, mode string) {
+	t.Helper()
 	d := sum.Delivery
 	if d.Attempted == 0 || d.Delivered != d.Attempted || d.Ratio != 1 || d.Failed != 0 || d.Missing != 0 || d.Refused != 0 {
 		t.Fatalf("delivery %+v, want every publish delivered", d)
@@ -67,8 +79,12 @@ func TestSmallScenarioDeliversEverything(t *testing.T) {
 		t.Fatal("no reading skipped while walking: did anyone walk?")
 	}
 	h := sum.Handovers
-	if h.Count != 4 || h.Completed != 4 || h.Failed != 0 {
-		t.Fatalf("handovers %+v, want 4 completed", h)
+	wantResumed := uint64(0)
+	if mode == HandoverSession {
+		wantResumed = 4
+	}
+	if h.Count != 4 || h.Completed != 4 || h.Failed != 0 || h.Resumed != wantResumed {
+		t.Fatalf("handovers %+v, want 4 completed, %d resumed", h, wantResumed)
 	}
 	if len(sum.Nodes) != 4 {
 		t.Fatalf("%d nodes in the summary", len(sum.Nodes))
@@ -78,7 +94,11 @@ func TestSmallScenarioDeliversEverything(t *testing.T) {
 		if n.EnergyMJ <= 0 || n.PowerMW <= 0 || n.LifetimeDays <= 0 || math.IsInf(n.LifetimeDays, 0) {
 			t.Fatalf("node %s: no energy reported: %+v", n.Patient, n)
 		}
-		if n.Delivered != n.Published || n.Handovers != wantHO[n.Patient] || n.Connects != n.Handovers+1 {
+		wantConnects := n.Handovers + 1
+		if mode == HandoverSession {
+			wantConnects = 1 // resumes are not connects
+		}
+		if n.Delivered != n.Published || n.Handovers != wantHO[n.Patient] || n.Connects != wantConnects {
 			t.Fatalf("node %s: %+v", n.Patient, n)
 		}
 	}

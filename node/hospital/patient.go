@@ -35,6 +35,7 @@ type patient struct {
 	wake  chan struct{}
 
 	// owned by run
+	ho     *hoNode // handover mode
 	m      *mote.Mote
 	air    *airConn
 	inWard bool
@@ -58,6 +59,7 @@ type patientTotals struct {
 	Lost      uint64
 
 	Handovers  uint64
+	Resumed    uint64 // handover mode: the visited gateway took the session over
 	Completed  uint64
 	Failed     uint64
 	HandoverDs []time.Duration
@@ -178,6 +180,10 @@ func (p *patient) handle(ctx context.Context, e pevent) {
 	}
 	switch e.kind {
 	case evTick:
+		if p.ho != nil && p.inWard {
+			p.ho.publish(ctx)
+			return
+		}
 		if !p.inWard || p.m == nil {
 			p.mu.Lock()
 			p.tot.Skipped++
@@ -207,6 +213,10 @@ func (p *patient) publish(ctx context.Context) {
 // arrive retires the mote of the previous ward and connects afresh in the
 // new one (reconnect-based handover).
 func (p *patient) arrive(ctx context.Context, legNo int) {
+	if p.s.sc.Handover == HandoverSession {
+		p.arriveHO(ctx, legNo)
+		return
+	}
 	l := p.legs[legNo]
 	p.retire()
 	p.legNo = legNo
@@ -264,8 +274,78 @@ func (p *patient) arrive(ctx context.Context, legNo int) {
 	}
 }
 
+// arriveHO connects in full in the first ward, and moves the session to
+// the next ward's gateway afterwards (gateway/handoverclient).
+func (p *patient) arriveHO(ctx context.Context, legNo int) {
+	gw, err := net.ResolveUDPAddr("udp", p.s.areas[p.legs[legNo].Area].UDPAddr())
+	if err != nil {
+		return
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	t := p.s.clk.AfterFunc(p.s.sc.HandoverTimeout.Duration, cancel)
+	defer func() {
+		t.Stop()
+		cancel()
+	}()
+	if p.ho == nil {
+		h, err := newHONode(ctx, p, gw)
+		if err != nil {
+			p.s.cfg.Logger.Warn("hospital: node", "patient", p.group, "err", err)
+			return
+		}
+		p.ho = h
+		p.inWard = true
+		if err := h.connect(cctx); err != nil {
+			p.s.cfg.Logger.Debug("hospital: connect", "patient", p.group, "err", err)
+		}
+		return
+	}
+	p.inWard = true
+	w0 := time.Now()
+	res := p.ho.node.Move(cctx, gw)
+	d := time.Since(w0)
+	p.mu.Lock()
+	p.tot.Handovers++
+	switch {
+	case res.Err == nil:
+		p.tot.Completed++
+		p.tot.HandoverDs = append(p.tot.HandoverDs, d)
+		if res.Resumed {
+			p.tot.Resumed++
+		}
+	case ctx.Err() == nil:
+		p.tot.Failed++
+	}
+	p.mu.Unlock()
+	if res.Err == nil {
+		p.ho.publish(ctx) // the first reading in the new ward
+	}
+}
+
 // retire closes the current mote and adds its accounting to the totals.
 func (p *patient) retire() {
+	if h := p.ho; h != nil {
+		p.ho = nil
+		snap := h.snapshot()
+		a, lost := h.air.totals()
+		h.mu.Lock()
+		st := h.stats
+		h.mu.Unlock()
+		h.close()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.tot.EnergyMJ += snap.TotalMJ()
+		p.tot.Elapsed += snap.Elapsed()
+		p.tot.Published += st.Published
+		p.tot.Failures += st.Failures
+		p.tot.Connects += st.Connects
+		p.tot.KeyReqs += st.KeyRequests
+		for i := range a {
+			p.tot.Air[i] += a[i]
+		}
+		p.tot.Lost += lost
+		return
+	}
 	if p.m == nil {
 		return
 	}

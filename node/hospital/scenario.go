@@ -13,6 +13,12 @@ import (
 	"github.com/lsmqtt/lsmqtt/node/sensors"
 )
 
+// Handover modes.
+const (
+	HandoverReconnect = "reconnect"
+	HandoverSession   = "handover"
+)
+
 // Duration is a time.Duration written as "90s" or "5m" in scenario files.
 type Duration struct{ time.Duration }
 
@@ -68,6 +74,10 @@ type Scenario struct {
 	// Loss drops this fraction of datagrams between motes and gateways
 	// (both ways), drawn from the seed.
 	Loss float64 `toml:"loss"`
+	// Handover is how a node changes wards: "reconnect" (default: a full
+	// connect at the new ward's gateway) or "handover" (the gateways'
+	// session handover: HO-RESUME at the visited gateway, gateway/handoverclient).
+	Handover string `toml:"handover"`
 	// HandoverTimeout bounds a reconnection after a move (default 60s).
 	HandoverTimeout Duration `toml:"handover_timeout"`
 }
@@ -234,6 +244,13 @@ func (s *Scenario) Defaults() error {
 		}
 	}
 	slices.SortStableFunc(m.Moves, func(a, b Move) int { return cmp.Compare(a.At.Duration, b.At.Duration) })
+	switch s.Handover {
+	case "":
+		s.Handover = HandoverReconnect
+	case HandoverReconnect, HandoverSession:
+	default:
+		return fmt.Errorf("hospital: handover %q (reconnect or handover)", s.Handover)
+	}
 	if s.HandoverTimeout.Duration == 0 {
 		s.HandoverTimeout.Duration = time.Minute
 	}

@@ -2,6 +2,7 @@ package hospital
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -76,6 +77,12 @@ type Sim struct {
 	byGroup  map[string]*patient
 
 	activity atomic.Uint64
+
+	// handover mode: each gateway's peer socket
+	peerConns  []net.PacketConn
+	peerCtx    context.Context
+	peerCancel context.CancelFunc
+	peerWG     sync.WaitGroup
 	// ending is set when the duration is over: patients take no new work
 	// and the run waits for the work in flight to finish.
 	ending atomic.Bool
@@ -214,6 +221,12 @@ func (s *Sim) setup(ctx context.Context) (err error) {
 	}
 	s.mon = monitor.New(monitor.Config{Opener: s.reader, Clock: s.clk, OnEvent: s.onEvent, Logger: s.cfg.Logger})
 
+	var peers []*gateway.PeeringConfig
+	if sc.Handover == HandoverSession {
+		if peers, err = s.peering(); err != nil {
+			return err
+		}
+	}
 	for i, name := range sc.Areas {
 		gwName := "gw-" + name
 		acfg := area.Config{Number: i + 1, Name: gwName, UDP: true, Clock: s.clk,
@@ -225,11 +238,22 @@ func (s *Sim) setup(ctx context.Context) (err error) {
 		if i < len(s.cfg.BrokerTCP) {
 			acfg.BrokerTCP = s.cfg.BrokerTCP[i]
 		}
+		if peers != nil {
+			acfg.Gateway.Peering = peers[i]
+		}
 		a, err := area.Start(ctx, acfg)
 		if err != nil {
 			return fmt.Errorf("hospital: area %s: %w", name, err)
 		}
 		s.areas = append(s.areas, a)
+		if peers != nil {
+			pc := s.peerConns[i]
+			s.peerWG.Add(1)
+			go func() {
+				defer s.peerWG.Done()
+				_ = a.Gateway.ServePeers(s.peerCtx, pc)
+			}()
+		}
 		label := name
 		a.Broker.Server().Topics.InlineSubscribe(mqtt.InlineSubscription{
 			Subscription: packets.Subscription{Filter: "ward/+/patient/+/#", Identifier: 1<<29 + i, Qos: 1},
@@ -407,9 +431,16 @@ func (s *Sim) progress(total time.Duration) {
 }
 
 func (s *Sim) close() {
+	if s.peerCancel != nil {
+		s.peerCancel()
+	}
 	for _, a := range s.areas {
 		a.Close()
 	}
+	for _, pc := range s.peerConns {
+		pc.Close()
+	}
+	s.peerWG.Wait()
 	if s.tsConn != nil {
 		s.tsConn.Close()
 	}
@@ -455,4 +486,57 @@ func scratchDir() string {
 		}
 	}
 	return os.TempDir()
+}
+
+// peering opens every gateway's peer socket and makes each gateway the peer
+// of every other, with a fresh key per pair (handover mode).
+func (s *Sim) peering() ([]*gateway.PeeringConfig, error) {
+	s.peerCtx, s.peerCancel = context.WithCancel(context.Background())
+	n := len(s.sc.Areas)
+	for range n {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		s.peerConns = append(s.peerConns, pc)
+	}
+	keys := make([][][]byte, n)
+	for i := range keys {
+		keys[i] = make([][]byte, n)
+	}
+	for i := range n {
+		for j := i + 1; j < n; j++ {
+			k := make([]byte, 32)
+			if _, err := rand.Read(k); err != nil {
+				return nil, err
+			}
+			keys[i][j], keys[j][i] = k, k
+		}
+	}
+	out := make([]*gateway.PeeringConfig, n)
+	for i, a := range s.sc.Areas {
+		pc := &gateway.PeeringConfig{Name: "gw-" + a, Verifier: proofVerifier{s.svc.Verifier()}}
+		for j, b := range s.sc.Areas {
+			if j != i {
+				pc.Peers = append(pc.Peers, gateway.Peer{Name: "gw-" + b, Addr: s.peerConns[j].LocalAddr().String(), Key: keys[i][j]})
+			}
+		}
+		out[i] = pc
+	}
+	return out, nil
+}
+
+// proofVerifier asks the in-process TS about a node's proof in a resume
+// (gateway.ProofVerifier).
+type proofVerifier struct{ v tsclient.Verifier }
+
+func (v proofVerifier) VerifyProof(ctx context.Context, gw, id string, ch, proof []byte) error {
+	verdict, err := v.v.VerifyAdmission(ctx, gw, id, ch, proof)
+	if err != nil {
+		return err
+	}
+	if !verdict.Admitted() {
+		return fmt.Errorf("%w: %v", gateway.ErrNotAdmitted, verdict.Status)
+	}
+	return nil
 }

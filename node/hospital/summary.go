@@ -71,6 +71,7 @@ type Latency struct {
 type HandoverStats struct {
 	Count     uint64  `json:"count"`
 	Completed uint64  `json:"completed"`
+	Resumed   uint64  `json:"resumed"` // handover mode: sessions the visited gateway took over
 	Failed    uint64  `json:"failed"`
 	P50ms     float64 `json:"p50_ms"`
 	Maxms     float64 `json:"max_ms"`
@@ -118,7 +119,7 @@ type Stay struct {
 func (s *Sim) summarise(sim, wall time.Duration) *Summary {
 	sc := s.sc
 	out := &Summary{Scenario: sc.Name, Seed: sc.Seed, Areas: len(sc.Areas), AreaNames: sc.Areas, Patients: sc.Patients,
-		Virtual: s.vclk != nil, Suite: sc.Suite, QoS: *sc.QoS, Loss: sc.Loss, Handover: "reconnect",
+		Virtual: s.vclk != nil, Suite: sc.Suite, QoS: *sc.QoS, Loss: sc.Loss, Handover: sc.Handover,
 		SimulatedS: sim.Seconds(), WallS: wall.Seconds()}
 	var hds []time.Duration
 	var ctrl, all uint64
@@ -148,6 +149,7 @@ func (s *Sim) summarise(sim, wall time.Duration) *Summary {
 		h := &out.Handovers
 		h.Count += t.Handovers
 		h.Completed += t.Completed
+		h.Resumed += t.Resumed
 		h.Failed += t.Failed
 		hds = append(hds, t.HandoverDs...)
 		o := &out.Overhead
@@ -217,7 +219,7 @@ func (s *Summary) Deterministic() string {
 	d := s.Delivery
 	fmt.Fprintf(&b, "attempted=%d delivered=%d failed=%d missing=%d skipped=%d\n", d.Attempted, d.Delivered, d.Failed, d.Missing, d.Skipped)
 	h := s.Handovers
-	fmt.Fprintf(&b, "handovers=%d completed=%d failed=%d\n", h.Count, h.Completed, h.Failed)
+	fmt.Fprintf(&b, "handovers=%d completed=%d resumed=%d failed=%d\n", h.Count, h.Completed, h.Resumed, h.Failed)
 	o := s.Overhead
 	fmt.Fprintf(&b, "air data=%d mqttsn=%d ts=%d\n", o.DataOctets, o.MQTTSNOctets, o.TSOctets)
 	for _, n := range s.Nodes {
@@ -260,7 +262,11 @@ func (s *Summary) WriteText(w io.Writer, maxNodes int) error {
 	l := s.Latency
 	fmt.Fprintf(tw, "latency p50 / p99\t%.2f / %.2f ms\tpublish → caregiver, wall clock, no radio airtime (%d samples, max %.1f ms)\n", l.P50ms, l.P99ms, l.Samples, l.Maxms)
 	h := s.Handovers
-	fmt.Fprintf(tw, "handovers\t%d\t%d completed, %d failed; arrival → connected p50 %.1f ms, max %.1f ms (wall clock)\n", h.Count, h.Completed, h.Failed, h.P50ms, h.Maxms)
+	resumed := ""
+	if s.Handover == HandoverSession {
+		resumed = fmt.Sprintf(" (%d resumed, %d fell back to a full connect)", h.Resumed, h.Completed-h.Resumed)
+	}
+	fmt.Fprintf(tw, "handovers\t%d\t%d completed%s, %d failed; arrival → connected p50 %.1f ms, max %.1f ms (wall clock)\n", h.Count, h.Completed, resumed, h.Failed, h.P50ms, h.Maxms)
 	e := s.Energy
 	fmt.Fprintf(tw, "energy per node\t%.1f mJ\tmean power %.3f mW\n", e.MeanMJ, e.MeanPowerMW)
 	fmt.Fprintf(tw, "projected lifetime\t%.0f days\tminimum; median %.0f days (2×AA)\n", e.MinLifetimeDays, e.MedLifetimeDays)
