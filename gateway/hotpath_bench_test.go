@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -167,32 +171,64 @@ func BenchmarkIdleSessions100k(b *testing.B) {
 			idleSessions(b, n, func() (broker.Broker, func(*Gateway)) { return &perfBroker{}, func(*Gateway) {} })
 		}
 	})
-	b.Run("with-embedded-broker", func(b *testing.B) {
-		for b.Loop() {
-			idleSessions(b, n, func() (broker.Broker, func(*Gateway)) {
-				var g atomic.Pointer[Gateway]
-				e, err := broker.NewEmbedded(broker.EmbeddedConfig{Deliver: func(id string, m broker.Message) { g.Load().Deliver(id, m) }})
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.Cleanup(func() { e.Close() })
-				return e, func(gw *Gateway) { g.Store(gw) }
-			})
+	// mochi gives every client, MQTT-SN ones included, an outbound queue of
+	// MaxPendingWrites packets (default 1024: 8 KiB of pointers each).
+	for _, pending := range []int{0, 16} {
+		name := "with-embedded-broker"
+		if pending > 0 {
+			name = fmt.Sprintf("with-embedded-broker-pending=%d", pending)
 		}
-	})
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				idleSessions(b, n, func() (broker.Broker, func(*Gateway)) {
+					var g atomic.Pointer[Gateway]
+					e, err := broker.NewEmbedded(broker.EmbeddedConfig{MaxPendingWrites: pending,
+						Deliver: func(id string, m broker.Message) { g.Load().Deliver(id, m) }})
+					if err != nil {
+						b.Fatal(err)
+					}
+					b.Cleanup(func() { e.Close() })
+					return e, func(gw *Gateway) { g.Store(gw) }
+				})
+			}
+		})
+	}
+}
+
+// residentBytes is the process's resident set size (Linux), or -1.
+func residentBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return -1
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return -1
+	}
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return -1
+	}
+	return pages * int64(os.Getpagesize())
 }
 
 func idleSessions(b *testing.B, n int, mk func() (broker.Broker, func(*Gateway))) {
 	runtime.GC()
+	debug.FreeOSMemory()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
+	rss0 := residentBytes()
 	br, bind := mk()
 	p := newPerfGateway(b, br, n+1)
 	bind(p.g)
 	p.connectAll(b, n)
 	runtime.GC()
+	debug.FreeOSMemory()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
+	if rss1 := residentBytes(); rss0 > 0 && rss1 > 0 {
+		b.ReportMetric(float64(rss1-rss0)/float64(n), "rss-B/session")
+	}
 	b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/float64(n), "heap-B/session")
 	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(n), "live-B/session")
 	runtime.KeepAlive(p)
