@@ -168,6 +168,12 @@ func (r *Reassembler) Input(payload []byte, src, dst ieee802154.Address) ([]byte
 			return nil, perr("FRAG1", ErrDispatch)
 		}
 		if Classify(body) == KindIPv6 {
+			// RFC 4944 §5.1: an uncompressed IPv6 header follows; a first
+			// fragment whose header is not IPv6 is malformed (fuzz finding).
+			if len(body) < 2 || body[1]>>4 != 6 {
+				r.stats.BadHeaders++
+				return nil, perr("FRAG1", ErrDispatch)
+			}
 			hdr, body, info = nil, body[1:], headerInfo{udpOff: -1}
 		} else {
 			var used int
