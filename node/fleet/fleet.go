@@ -14,6 +14,7 @@ import (
 
 	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/node/area"
+	"github.com/lsmqtt/lsmqtt/node/mobility"
 	"github.com/lsmqtt/lsmqtt/node/mote"
 	"github.com/lsmqtt/lsmqtt/node/vtime"
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
@@ -49,6 +50,13 @@ type Config struct {
 	Spacing   float64
 	LinkModel mote.LinkModel // UDP frame estimate (default DefaultLinkModel)
 
+	// Mobility, when set (in-process mesh only), gives mote n (client id
+	// id, placed first at home) a mobility model; nil for a mote that
+	// stays put. A mobility.Mover applies the models every MoveTick
+	// (default 1 s) while the fleet runs.
+	Mobility func(n int, id string, home medium.Position) mobility.Model
+	MoveTick time.Duration
+
 	// Credentials: CredDir holds one credential file per mote; Register
 	// registers every mote in Area's Trusted System instead. Neither: no
 	// credentials (payloads in plaintext, open gateways only).
@@ -69,6 +77,7 @@ type Fleet struct {
 	virtual *clock.Virtual
 	drv     *vtime.Driver
 	udpArea bool
+	mover   *mobility.Mover
 }
 
 // ID is the client id of mote number n.
@@ -151,6 +160,18 @@ func New(cfg Config) (f *Fleet, err error) {
 	}
 	if f.virtual != nil {
 		f.drv = &vtime.Driver{Clock: f.virtual, Busy: f.busy, Activity: f.activity}
+	}
+	if cfg.Mobility != nil {
+		if cfg.Area == nil || cfg.Area.Medium == nil || f.udpArea {
+			return nil, errors.New("fleet: mobility needs the in-process mesh")
+		}
+		f.mover = mobility.NewMover(cfg.Area.Medium, cfg.Clock, cfg.MoveTick)
+		for i, m := range f.motes {
+			n := cfg.First + i
+			if model := cfg.Mobility(n, m.ID(), GridPosition(i, cfg.Count, cfg.Spacing)); model != nil {
+				f.mover.Add(ieee802154.Ext(MoteMAC(n)), model)
+			}
+		}
 	}
 	return f, nil
 }
@@ -268,7 +289,8 @@ func (f *Fleet) activity() uint64 {
 	var n uint64
 	for _, m := range f.motes {
 		s, r := m.Datagrams()
-		n += s + r
+		fc := m.Frames()
+		n += s + r + fc.TxFrames + fc.RxFrames + fc.OverheardFrames
 	}
 	return n
 }
@@ -291,6 +313,10 @@ func (f *Fleet) Run(ctx context.Context, d, every time.Duration, tick func()) er
 				f.cfg.Logger.Warn("mote stopped", "node", m.ID(), "err", err)
 			}
 		}()
+	}
+	if f.mover != nil {
+		f.mover.Start()
+		defer f.mover.Stop()
 	}
 	var err error
 	if f.virtual != nil {

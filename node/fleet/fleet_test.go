@@ -12,8 +12,10 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/lsmqtt/lsmqtt/internal/clock"
+	"github.com/lsmqtt/lsmqtt/mqttsn"
 	"github.com/lsmqtt/lsmqtt/node/area"
 	"github.com/lsmqtt/lsmqtt/node/fleet"
+	"github.com/lsmqtt/lsmqtt/node/mobility"
 	"github.com/lsmqtt/lsmqtt/node/mote"
 	"github.com/lsmqtt/lsmqtt/rpl/medium"
 )
@@ -89,4 +91,52 @@ func TestFleetOfTwentyOnTheMesh(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("\n%s", text.String())
+}
+
+// Motes walking (random waypoint) across a floor larger than the radio
+// range lose their parents, rejoin and keep publishing; energy is still
+// reported for each.
+func TestFleetWalking(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewVirtual(epoch)
+	a, err := area.Start(ctx, area.Config{Mesh: true, TS: true, RegistryPath: filepath.Join(t.TempDir(), "ts.db"),
+		MediumConfig: medium.Config{Seed: 9, Range: 40}, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	plan := &mobility.Plan{Bounds: mobility.Room{Min: mobility.Point{X: -90, Y: -30}, Max: mobility.Point{X: 90, Y: 30}}}
+	f, err := fleet.New(fleet.Config{Count: 6, Area: a, Register: true, Clock: clk, Seed: 2, Spacing: 25,
+		Mote: mote.Config{PublishInterval: time.Minute, AlarmQoS: mqttsn.QoS1, RoutineQoS: mqttsn.QoS1},
+		Mobility: func(n int, _ string, home medium.Position) mobility.Model {
+			w, err := mobility.NewRandomWaypoint(mobility.WaypointConfig{Plan: plan, Start: &home, Seed: uint64(n),
+				MinPause: time.Minute, MaxPause: 3 * time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return w
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.Run(ctx, 10*time.Minute, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	changes := uint64(0)
+	for _, m := range f.Motes() {
+		changes += m.Transport().(*mote.MeshTransport).Stack().Status().Stats.ParentChanges
+	}
+	r := f.Report()
+	delivered := 0
+	for _, n := range r.Nodes {
+		if n.TotalMJ <= 0 || n.Stats.PublishedVitals == 0 {
+			t.Errorf("%s: %+v", n.ID, n)
+		}
+		delivered += int(n.Stats.PublishedVitals)
+	}
+	if changes == 0 {
+		t.Fatal("nobody changed parents in 10 minutes of walking")
+	}
+	t.Logf("parent changes %d, vitals published %d of about %d", changes, delivered, 6*10)
 }

@@ -65,3 +65,6 @@ func (m *Mote) Datagrams() (sent, received uint64) {
 	}
 	return st.DatagramsSent, st.DatagramsReceived
 }
+
+// Frames returns the frame counts of the mote's radio (cheap).
+func (m *Mote) Frames() FrameCounts { return m.acct.counts() }

@@ -12,6 +12,10 @@
 // at most Step, so a reply that
 // a goroutine is still computing cannot be overtaken by a distant timeout.
 //
+// A busy actor whose activity counter has not moved for BusyWindow (50 ms
+// of emulated time by default) is waiting for a timer (a retransmission
+// after a lost frame, a timeout), and the Driver jumps again.
+//
 // This is a heuristic, not a proof of quiescence: a goroutine that computes
 // for longer than the settling yields take, while nothing reports busy,
 // sees its later events stamped somewhat later in emulated time. Energy

@@ -25,6 +25,14 @@ type Driver struct {
 	// Settle is the number of consecutive quiet yields before an advance
 	// (default 8).
 	Settle int
+	// BusyWindow: a busy system whose Activity has not changed for this
+	// long of emulated time is waiting for a timer (a retransmission, a
+	// timeout), not for a goroutine, and the clock jumps again (default
+	// 50 ms). Functions run with Do and Await are always stepped.
+	BusyWindow time.Duration
+
+	lastAct   uint64
+	lastActAt time.Time
 
 	running atomic.Int32 // functions running under Do
 }
@@ -76,7 +84,7 @@ func (d *Driver) advance(end time.Time) bool {
 	if next, ok := d.Clock.Next(); ok && next.Before(target) {
 		target = next
 	}
-	if d.running.Load() > 0 || (d.Busy != nil && d.Busy()) {
+	if d.running.Load() > 0 || d.busyRecently(now) {
 		st := d.Step
 		if st <= 0 {
 			st = 100 * time.Microsecond
@@ -87,6 +95,25 @@ func (d *Driver) advance(end time.Time) bool {
 	}
 	d.Clock.AdvanceTo(target)
 	return true
+}
+
+// busyRecently reports whether Busy holds and the system did something
+// observable within the last BusyWindow.
+func (d *Driver) busyRecently(now time.Time) bool {
+	if d.Busy == nil || !d.Busy() {
+		return false
+	}
+	if d.Activity == nil {
+		return true
+	}
+	w := d.BusyWindow
+	if w <= 0 {
+		w = 50 * time.Millisecond
+	}
+	if a := d.Activity(); a != d.lastAct || d.lastActAt.IsZero() {
+		d.lastAct, d.lastActAt = a, now
+	}
+	return now.Sub(d.lastActAt) < w
 }
 
 // RunFor advances the clock by dur (emulated), letting the system work.
