@@ -22,6 +22,7 @@ import (
 	"github.com/lsmqtt/lsmqtt/node/eval/evalplot"
 	"github.com/lsmqtt/lsmqtt/node/fleet"
 	"github.com/lsmqtt/lsmqtt/node/measure"
+	"github.com/lsmqtt/lsmqtt/node/mobility"
 	"github.com/lsmqtt/lsmqtt/node/mote"
 	"github.com/lsmqtt/lsmqtt/node/profile"
 	"github.com/lsmqtt/lsmqtt/node/sensors"
@@ -58,6 +59,8 @@ func init() {
 			&cli.BoolFlag{Name: "real-time", EnvVars: env("REAL_TIME"), Usage: "with --demo: run on the real clock instead of the virtual one"},
 			&cli.Float64Flag{Name: "spacing", Value: 30, EnvVars: env("SPACING"), Usage: "with --demo: metres between motes on the grid around the border router"},
 			&cli.Float64Flag{Name: "range", Value: medium.DefaultRange, EnvVars: env("RANGE"), Usage: "with --demo: radio range in metres (unit disk)"},
+			&cli.StringFlag{Name: "mobility", Value: "none", EnvVars: env("MOBILITY"), Usage: "with --demo on the mesh: none, or waypoint (patients walk, random waypoint, over a floor twice the grid's size)"},
+			&cli.StringFlag{Name: "routes", EnvVars: env("ROUTES"), Usage: "with --demo on the mesh: JSON file of scripted routes by node id (see node/mobility.RoutesFile)"},
 			&cli.StringFlag{Name: "creds-dir", EnvVars: env("CREDS_DIR"), Usage: "directory of credential files from `lsmqtt ts register` (ID.json, ID.cred or ID)"},
 			&cli.BoolFlag{Name: "open", EnvVars: env("OPEN"), Usage: "no Trusted System: seal with a static test key derived from the credential file, or send plaintext without one"},
 			&cli.StringFlag{Name: "suite", Value: aead.Default, EnvVars: env("SUITE"), Usage: "payload suite: ascon128, aes128-ccm8 or paper-xor (insecure, only when named)"},
@@ -273,6 +276,9 @@ func runNode(c *cli.Context) error {
 		logger.Info("demo area running", "gateway", a.Name(), "mesh", !c.Bool("demo-udp"), "ts", !c.Bool("open"),
 			"broker", c.String("broker-listen"), "virtual_clock", !c.Bool("real-time"))
 	}
+	if err := nodeMobility(c, &fc); err != nil {
+		return err
+	}
 	fc.Mote = mc
 	f, err := fleet.New(fc)
 	if err != nil {
@@ -307,6 +313,53 @@ func runNode(c *cli.Context) error {
 	}
 	stop()
 	return writeNodeReport(out, f.Report(), c.Bool("json"))
+}
+
+// nodeMobility sets the fleet's mobility from --mobility and --routes.
+func nodeMobility(c *cli.Context, fc *fleet.Config) error {
+	mode, file := c.String("mobility"), c.String("routes")
+	if mode == "none" && file == "" {
+		return nil
+	}
+	if fc.Area == nil || fc.AreaUDP {
+		return errors.New("--mobility and --routes need --demo on the mesh")
+	}
+	switch {
+	case file != "":
+		fh, err := os.Open(file)
+		if err != nil {
+			return err
+		}
+		routes, _, err := mobility.ReadRoutes(fh)
+		fh.Close()
+		if err != nil {
+			return fmt.Errorf("--routes: %w", err)
+		}
+		fc.Mobility = func(_ int, id string, _ medium.Position) mobility.Model {
+			if r, ok := routes[id]; ok {
+				return r
+			}
+			return nil
+		}
+	case mode == "waypoint":
+		half := fleet.GridPosition(0, fc.Count, fc.Spacing)
+		ext := 2*max(-half.X, -half.Y) + 2*fc.Spacing
+		plan := &mobility.Plan{Bounds: mobility.Room{Min: mobility.Point{X: -ext, Y: -ext}, Max: mobility.Point{X: ext, Y: ext}}}
+		seed := c.Uint64("seed")
+		var ferr error
+		fc.Mobility = func(n int, _ string, home medium.Position) mobility.Model {
+			w, err := mobility.NewRandomWaypoint(mobility.WaypointConfig{Plan: plan, Start: &home, Seed: seed + uint64(n)})
+			if err != nil {
+				ferr = err
+				return nil
+			}
+			return w
+		}
+		return ferr
+	default:
+		return fmt.Errorf("--mobility %q: want none or waypoint", mode)
+	}
+	return nil
 }
 
 func writeNodeReport(w io.Writer, r *fleet.Report, asJSON bool) error {
