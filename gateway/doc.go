@@ -17,12 +17,28 @@
 // Trusted System's admission), and ExtensionHandlers receive the extension
 // messages clients send (Trusted System relay 0xA0–0xAF, handover 0xB0–0xBF).
 //
+// # Same client id from another address
+//
+// A CONNECT with the client id of a session bound to another address takes
+// that session over once the connect completes, as MQTT 3.1.1 §3.1.4 does
+// for a second connection: the old address gets a DISCONNECT, the will is
+// not published, and CleanSession decides whether the session's state
+// carries over. The connect completes only after the Authenticator admitted
+// it, so with a real Authenticator (secure mode) a take-over needs admission,
+// and a refused CONNECT leaves the existing session untouched; with Open
+// (open mode) it is the specification's behaviour. A sleeping client may wake
+// with PINGREQ from a new address only in open mode; in secure mode it must
+// CONNECT there.
+//
 // # Concurrency
 //
-// One goroutine per served PacketConn reads and handles datagrams; state is
+// One goroutine per served PacketConn reads datagrams (batched with recvmmsg
+// on UDP sockets, batchio.go) and handles them, spreading a backlog over read
+// workers by sender so that one client's messages stay in order. State is
 // guarded by one mutex, never held across a broker call. Broker calls that
-// may block (QoS 1/2 publishes, subscribes, attaches) run on their own
-// goroutines, bounded by MaxBrokerOps. Timers come from an injectable clock.
+// may block (subscribes, attaches, publishes to an external broker) run on a
+// pool of workers (pool.go), bounded by MaxBrokerOps. Timers come from an
+// injectable clock.
 //
 // # Limits and answers
 //
