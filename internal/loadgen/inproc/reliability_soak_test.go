@@ -3,12 +3,14 @@ package inproc_test
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/lsmqtt/lsmqtt/gateway"
 	"github.com/lsmqtt/lsmqtt/internal/loadgen"
 	"github.com/lsmqtt/lsmqtt/internal/loadgen/inproc"
 	"github.com/lsmqtt/lsmqtt/internal/testutil"
@@ -31,7 +33,8 @@ type soakSample struct {
 // load generator) must stay flat after warm-up: sampled every interval, the
 // second half of the run may not sit above the first half by more than a
 // margin. CI runs 1,000 clients for 20 s; `make soak` runs 10,000 clients
-// for 10 minutes (LSMQTT_SOAK_CLIENTS, LSMQTT_SOAK_DURATION).
+// for 10 minutes (LSMQTT_SOAK_CLIENTS, LSMQTT_SOAK_DURATION); LSMQTT_SOAK_STATE=1
+// turns the durable session store on.
 func TestReliabilitySoak(t *testing.T) {
 	clients, dur := 1000, 20*time.Second
 	if testutil.RaceEnabled {
@@ -55,7 +58,18 @@ func TestReliabilitySoak(t *testing.T) {
 		t.Skip("soak")
 	}
 	ctx := context.Background()
-	inst, err := inproc.Start(ctx, inproc.Config{})
+	var icfg inproc.Config
+	if os.Getenv("LSMQTT_SOAK_STATE") != "" {
+		// Durable sessions on (lsmqtt gateway --state): every session change
+		// is written to a bbolt file, deliveries before they are acknowledged.
+		st, err := gateway.OpenBoltStore(filepath.Join(t.TempDir(), "state.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		icfg.Gateway.Store = st
+	}
+	inst, err := inproc.Start(ctx, icfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,9 +117,9 @@ func TestReliabilitySoak(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, p := res.Connect, res.Publish
-	t.Logf("soak: %d clients × 1 msg/s × %v: connected %d; sent %d, acked %d, rejected %d, lost %d, retransmissions %d; "+
+	t.Logf("soak (store %v): %d clients × 1 msg/s × %v: connected %d; sent %d, acked %d, rejected %d, lost %d, retransmissions %d; "+
 		"delivered %d (duplicates %d); ack latency p50 %.0f µs p99 %.0f µs max %.0f µs; end-to-end p99 %.0f µs",
-		clients, dur, c.Accepted, p.Sent, p.Acked, p.Rejected, p.Lost, p.Retransmissions, p.Delivered, p.Duplicates,
+		icfg.Gateway.Store != nil, clients, dur, c.Accepted, p.Sent, p.Acked, p.Rejected, p.Lost, p.Retransmissions, p.Delivered, p.Duplicates,
 		p.AckLatency.P50US, p.AckLatency.P99US, p.AckLatency.MaxUS, p.E2ELatency.P99US)
 	mu.Lock()
 	defer mu.Unlock()
