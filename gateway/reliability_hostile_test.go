@@ -145,7 +145,7 @@ func TestReliabilityNoAmplification(t *testing.T) {
 		name  string
 		req   []byte
 		reply mqttsn.MsgType // first answer expected; 0: none
-		slack int // known excess over the request (none now)
+		slack int            // known excess over the request (none now)
 	}{
 		{"SEARCHGW radius 0", marshal(t, &mqttsn.SearchGW{}), mqttsn.TypeGWInfo, 0},
 		{"SEARCHGW radius 3", marshal(t, &mqttsn.SearchGW{Radius: 3}), mqttsn.TypeGWInfo, 0},

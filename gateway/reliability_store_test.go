@@ -112,14 +112,24 @@ func (p *gwProcess) signal(sig syscall.Signal) {
 // subscriber (messages it had in flight to the subscriber are sent again
 // from the file; those mosquitto kept for the gateway's persistent broker
 // session meanwhile arrive after it).
+//
+// The control subtest runs the same without --state and requires the clients
+// to be told to connect again: it shows the test can tell the difference.
 func TestReliabilityGatewayKill9(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds lsmqtt and runs processes")
 	}
-	m := startRelMosquitto(t)
 	bin := buildLsmqtt(t)
-	state := filepath.Join(t.TempDir(), "gateway.db")
-	args := []string{"--broker", "mqtt://" + m.addr, "--broker-client-id", "gw-kill9", "--state", state}
+	t.Run("state", func(t *testing.T) { testGatewayKill9(t, bin, true) })
+	t.Run("control-without-state", func(t *testing.T) { testGatewayKill9(t, bin, false) })
+}
+
+func testGatewayKill9(t *testing.T, bin string, withState bool) {
+	m := startRelMosquitto(t)
+	args := []string{"--broker", "mqtt://" + m.addr, "--broker-client-id", "gw-kill9"}
+	if withState {
+		args = append(args, "--state", filepath.Join(t.TempDir(), "gateway.db"))
+	}
 	gw := startGatewayProcess(t, bin, append(args, "--listen", "127.0.0.1:0")...)
 	addr := gw.addr
 
@@ -165,6 +175,18 @@ func TestReliabilityGatewayKill9(t *testing.T) {
 			gw.signal(syscall.SIGKILL)
 			gw = startGatewayProcess(t, bin, append(args, "--listen", addr.String())...)
 		}
+	}
+	if !withState {
+		select {
+		case err := <-pubErr:
+			t.Logf("without --state: %v", err)
+			return
+		default:
+		}
+		if disconnects.Load() == 0 {
+			t.Fatal("without --state the clients carried on too: the test cannot tell")
+		}
+		return
 	}
 	select {
 	case err := <-pubErr:
