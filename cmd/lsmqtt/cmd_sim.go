@@ -37,7 +37,7 @@ func simFlags(env string) []cli.Flag {
 		&cli.DurationFlag{Name: "dwell", EnvVars: e("DWELL"), Usage: "mean stay in a ward before walking on (default 2m)"},
 		&cli.DurationFlag{Name: "rate", EnvVars: e("RATE"), Usage: "publish interval of each mote (default 10s)"},
 		&cli.StringFlag{Name: "handover", EnvVars: e("HANDOVER"),
-			Usage: "how nodes change wards: reconnect (a full connect at the new gateway, default) or handover (the gateways' session handover, HO-RESUME)"},
+			Usage: "how nodes change wards: handover (the gateways' session handover, HO-RESUME; default) or reconnect (a full connect at the new gateway)"},
 		&cli.IntFlag{Name: "qos", Value: -1, EnvVars: e("QOS"), Usage: "QoS of the vitals, 0 or 1 (alarms always QoS 1) (default 1)"},
 		&cli.StringFlag{Name: "suite", EnvVars: e("SUITE"), Usage: "payload cipher: ascon128 (default), aes128-ccm8, paper-xor"},
 		&cli.Float64Flag{Name: "loss", Value: -1, EnvVars: e("LOSS"), Usage: "fraction of datagrams lost between motes and gateways (default 0)"},

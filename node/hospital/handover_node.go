@@ -38,6 +38,10 @@ type hoNode struct {
 	topics [2]string
 	start  time.Time
 
+	// connected is false until a full connect or a move succeeded, and
+	// after one failed: the next publish connects first (as a mote does).
+	connected bool
+
 	mu      sync.Mutex
 	lastAdv time.Time
 	stats   hoStats
@@ -147,6 +151,7 @@ func (h *hoNode) ExchangeKey(ctx context.Context, req *mqttsn.TSKeyRequest, acce
 
 func (h *hoNode) connect(ctx context.Context) error {
 	err := h.node.Connect(ctx)
+	h.connected = err == nil
 	if err == nil {
 		h.mu.Lock()
 		h.stats.Connects++
@@ -158,6 +163,14 @@ func (h *hoNode) connect(ctx context.Context) error {
 // publish samples both vital-sign sensors, publishes the alarms that
 // changed at QoS 1, then the vitals record at the scenario's QoS.
 func (h *hoNode) publish(ctx context.Context) {
+	if !h.connected {
+		if err := h.connect(ctx); err != nil {
+			h.mu.Lock()
+			h.stats.Failures++
+			h.mu.Unlock()
+			return
+		}
+	}
 	now := h.p.s.clk.Since(h.start)
 	_ = h.meter.Sample(sensors.PulseOximeter)
 	_ = h.meter.Sample(sensors.Thermometer)

@@ -136,9 +136,13 @@ func TestSameSeedSameSummary(t *testing.T) {
 	}
 }
 
-// Readings lost on the way show as gaps at the caregivers and lower the
-// delivery ratio at QoS 0.
-func TestLossShowsAsGaps(t *testing.T) {
+// Datagrams lost on the way lower the delivery ratio at QoS 0, and the
+// summary counts them. (How the loss shows at the station varies: as gaps
+// in the sequence numbers, or, when a lost datagram of the connection
+// handshake leaves a node publishing into a session the gateway does not
+// have, as a node whose later readings never arrive; docs/hospital.md.
+// trust/monitor's tests pin the gap detection itself.)
+func TestLossLowersDelivery(t *testing.T) {
 	sc := &Scenario{Seed: 9, AreaCount: 1, Patients: 4, Loss: 0.1, Mobility: Mobility{Model: "static"}}
 	zero := 0
 	sc.QoS = &zero
@@ -148,9 +152,10 @@ func TestLossShowsAsGaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := sum.Delivery
-	if d.Lost == 0 || d.Missing == 0 || d.Ratio >= 1 || d.Delivered == 0 {
+	if d.Lost == 0 || d.Ratio >= 1 || d.Delivered == 0 {
 		t.Fatalf("10%% loss at QoS 0: %+v", d)
 	}
+	t.Logf("10%% loss at QoS 0: %+v", d)
 }
 
 func TestScenarioFiles(t *testing.T) {

@@ -304,6 +304,7 @@ func (p *patient) arriveHO(ctx context.Context, legNo int) {
 	w0 := time.Now()
 	res := p.ho.node.Move(cctx, gw)
 	d := time.Since(w0)
+	p.ho.connected = res.Err == nil
 	p.mu.Lock()
 	p.tot.Handovers++
 	switch {

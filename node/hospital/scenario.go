@@ -74,9 +74,10 @@ type Scenario struct {
 	// Loss drops this fraction of datagrams between motes and gateways
 	// (both ways), drawn from the seed.
 	Loss float64 `toml:"loss"`
-	// Handover is how a node changes wards: "reconnect" (default: a full
-	// connect at the new ward's gateway) or "handover" (the gateways'
-	// session handover: HO-RESUME at the visited gateway, gateway/handoverclient).
+	// Handover is how a node changes wards: "handover" (default: the
+	// gateways' session handover, HO-RESUME at the visited gateway,
+	// gateway/handoverclient) or "reconnect" (a full connect at the new
+	// ward's gateway, with a node/mote).
 	Handover string `toml:"handover"`
 	// HandoverTimeout bounds a reconnection after a move (default 60s).
 	HandoverTimeout Duration `toml:"handover_timeout"`
@@ -246,7 +247,7 @@ func (s *Scenario) Defaults() error {
 	slices.SortStableFunc(m.Moves, func(a, b Move) int { return cmp.Compare(a.At.Duration, b.At.Duration) })
 	switch s.Handover {
 	case "":
-		s.Handover = HandoverReconnect
+		s.Handover = HandoverSession
 	case HandoverReconnect, HandoverSession:
 	default:
 		return fmt.Errorf("hospital: handover %q (reconnect or handover)", s.Handover)

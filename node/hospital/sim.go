@@ -348,6 +348,11 @@ func (s *Sim) drive(ctx context.Context) error {
 	}
 	if s.vclk != nil {
 		drv := &vtime.Driver{Clock: s.vclk, Busy: s.busy, Activity: s.activity.Load}
+		// Busy counts while the system showed activity within the last
+		// 2 s of emulated time: an answer still being computed is waited
+		// for (in 1 ms steps with loss), a lost one lets the clock jump to
+		// the retransmission timer.
+		drv.BusyWindow = 2 * time.Second
 		if s.sc.Loss == 0 {
 			// Nothing in flight waits for a timer when no datagram is
 			// lost: while anything is busy the clock barely moves, so
