@@ -438,18 +438,29 @@ func sub(a, b eval.Component) eval.Component {
 
 // Source serves measured figures where there are some, and the fallback's
 // (normally the modelled transaction, eval.NewModel) for the other schemes.
+// A fallback's idle power is replaced by the measured background
+// (BackgroundPowerMW, when set), which does not depend on the scheme, so
+// lifetimes compare like with like.
 type Source struct {
-	Measured eval.MeasuredSource
-	Fallback eval.Source
+	Measured          eval.MeasuredSource
+	Fallback          eval.Source
+	BackgroundPowerMW float64
 }
 
-// NewSource builds a Source from results, falling back to fallback.
+// NewSource builds a Source from results, falling back to fallback; the
+// background power is the mean of the results'.
 func NewSource(results []Result, fallback eval.Source) Source {
 	ms := eval.MeasuredSource{}
+	var bg float64
 	for _, r := range results {
 		ms[r.Scheme] = r.Figures
+		bg += r.BackgroundPowerMW
 	}
-	return Source{Measured: ms, Fallback: fallback}
+	src := Source{Measured: ms, Fallback: fallback}
+	if len(results) > 0 {
+		src.BackgroundPowerMW = bg / float64(len(results))
+	}
+	return src
 }
 
 // Figures implements eval.Source.
@@ -460,7 +471,12 @@ func (s Source) Figures(sc eval.Scheme) (eval.Figures, error) {
 	if s.Fallback == nil {
 		return eval.Figures{}, fmt.Errorf("measure: %s was not measured", sc)
 	}
-	return s.Fallback.Figures(sc)
+	f, err := s.Fallback.Figures(sc)
+	if err == nil && s.BackgroundPowerMW > 0 {
+		f.IdlePowerMW = s.BackgroundPowerMW
+		f.Notes = append(f.Notes, fmt.Sprintf("idle power: the measured background of the other schemes' runs (%.4f mW), as the scheme does not change it", s.BackgroundPowerMW))
+	}
+	return f, err
 }
 
 func overheardNote(counted bool) string {

@@ -75,6 +75,10 @@ func TestMeasureOverMesh(t *testing.T) {
 	if rep.Emulated.Origin != "mixed" || len(rep.Emulated.Figures) != 4 {
 		t.Fatalf("emulated origin %q with %d schemes", rep.Emulated.Origin, len(rep.Emulated.Figures))
 	}
+	// The modelled CB-DTLS gets the measured background as its floor.
+	if cb := rep.Emulated.Figures[3]; cb.Origin != eval.Modelled || cb.IdlePowerMW != src.BackgroundPowerMW || src.BackgroundPowerMW <= 0 {
+		t.Fatalf("cb-dtls %s, idle %.4f mW, background %.4f mW", cb.Origin, cb.IdlePowerMW, src.BackgroundPowerMW)
+	}
 	if _, err := measure.Run(context.Background(), measure.Config{Schemes: []eval.Scheme{eval.CBDTLS}}); err == nil {
 		t.Fatal("cb-dtls measured")
 	}
