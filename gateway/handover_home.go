@@ -158,8 +158,8 @@ func (h *handover) transferOut(p *peerGW, s *session, xid uint32, push bool) mqt
 	g.log.Info("session handed over", "client", s.id, "to", p.name, "push", push,
 		"topics", len(rec.Topics), "subscriptions", len(rec.Subs), "queued", len(rec.Queue), "inflight", len(rec.Out))
 	h.event(EventTransferred, s.id, p, mqttsn.HOAccepted)
+	mv.timer = h.retryTimer(nil, func() { h.onTransferTimer(s, mv) }) // armed before the datagram leaves
 	h.sendPeer(p, msg)
-	mv.timer = h.retryTimer(nil, func() { h.onTransferTimer(s, mv) })
 	return mqttsn.HOAccepted
 }
 
@@ -175,8 +175,8 @@ func (h *handover) onTransferTimer(s *session, mv *moveOp) {
 		return
 	}
 	mv.tries++
-	h.sendPeer(mv.to, mv.msg)
 	mv.timer = h.retryTimer(mv.timer, func() { h.onTransferTimer(s, mv) })
+	h.sendPeer(mv.to, mv.msg)
 }
 
 // reinstate puts back a session whose transfer failed: disconnected, kept
@@ -268,8 +268,8 @@ func (h *handover) flushForward(s *session) {
 		h.m.forwarded.WithLabelValues("out").Add(float64(len(f.Msgs)))
 		h.m.count(func(st *HandoverStats) { st.ForwardedOut += uint64(len(f.Msgs)) })
 		h.event(EventForwarded, s.id, mv.to, mqttsn.HOAccepted)
-		h.sendPeer(mv.to, f)
 		op.timer = h.retryTimer(nil, func() { h.onForwardTimer(op) })
+		h.sendPeer(mv.to, f)
 	}
 	if mv.cleaned {
 		h.drop(s)
@@ -299,8 +299,8 @@ func (h *handover) onForwardTimer(op *fwdOp) {
 		return
 	}
 	op.tries++
-	h.sendPeer(op.to, op.msg)
 	op.timer = h.retryTimer(op.timer, func() { h.onForwardTimer(op) })
+	h.sendPeer(op.to, op.msg)
 }
 
 // onFwdAck completes a forward. Call with g.mu held.

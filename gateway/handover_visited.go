@@ -184,10 +184,12 @@ func (h *handover) proceed(op *resumeOp) {
 	h.sendFetch(op)
 }
 
+// sendFetch arms the retry timer, then sends HO-FETCH (timer first, so that
+// a virtual clock advanced when the datagram is seen finds it).
 func (h *handover) sendFetch(op *resumeOp) {
+	op.timer = h.retryTimer(op.timer, func() { h.onFetchTimer(op) })
 	h.sendPeer(op.home, &mqttsn.HOFetch{XID: op.xid, ProofVerified: op.proof != nil, Asleep: op.asleep,
 		ClientID: []byte(op.id), Token: op.token})
-	op.timer = h.retryTimer(op.timer, func() { h.onFetchTimer(op) })
 }
 
 func (h *handover) onFetchTimer(op *resumeOp) {
@@ -440,8 +442,16 @@ func (h *handover) hold(b []byte, key peerKey) bool {
 	if op == nil {
 		return false
 	}
-	if hd, err := mqttsn.ReadHeader(b); err == nil && hd.Type == mqttsn.TypeHOResume {
-		return false // its own retransmission goes the usual way
+	if hd, err := mqttsn.ReadHeader(b); err == nil {
+		switch hd.Type {
+		case mqttsn.TypeHOResume:
+			return false // its own retransmission goes the usual way
+		case mqttsn.TypeConnect, mqttsn.TypeDisconnect:
+			// The node gave up on the resume and connects afresh (or
+			// leaves): the resume is abandoned, without an answer.
+			h.end(op)
+			return false
+		}
 	}
 	if len(op.held) >= maxHeld {
 		h.peerDrop(peerDropHeld)

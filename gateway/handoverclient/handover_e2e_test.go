@@ -150,8 +150,9 @@ func TestWalkingPatient(t *testing.T) {
 			t.Fatalf("move %d to %s: %+v", i/every, next.name, res)
 		}
 		where[i] = next.name
-		cur = 1 - cur
 		next.expectEvent(t, gateway.EventResumed)
+		areas[cur].expectEvent(t, gateway.EventConfirmed)
+		cur = 1 - cur
 	}
 	checkDelivery(t, cg.waitCount(t, total), total, where, n.Stats().Republished)
 

@@ -289,9 +289,13 @@ func (n *Node) Move(ctx context.Context, gw net.Addr) Result {
 	}
 	n.mu.Unlock()
 	n.cancelInflight()
-	if err := n.Connect(ctx); err != nil {
-		res.Err = err
+	err := n.Connect(ctx)
+	if errors.Is(err, client.ErrDisconnected) {
+		// A keep-alive PINGREQ that left for the new gateway before our
+		// CONNECT got its DISCONNECT (§6.12) in the middle of the connect.
+		err = n.Connect(ctx)
 	}
+	res.Err = err
 	res.Took = n.clk.Since(start)
 	return res
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/lsmqtt/lsmqtt/gateway"
 	"github.com/lsmqtt/lsmqtt/gateway/broker"
 	"github.com/lsmqtt/lsmqtt/internal/clock"
+	"github.com/lsmqtt/lsmqtt/mqttsn"
 	"github.com/lsmqtt/lsmqtt/trust/gatewayauth"
 	"github.com/lsmqtt/lsmqtt/trust/registry"
 	"github.com/lsmqtt/lsmqtt/trust/ts"
@@ -38,6 +39,9 @@ type area struct {
 	sn     net.PacketConn
 	peer   *gatedConn
 	events chan gateway.HandoverEvent
+	// delivered gets the topic of every message the broker hands the
+	// gateway, once the gateway took it.
+	delivered chan string
 }
 
 func (a *area) addr() net.Addr { return a.sn.LocalAddr() }
@@ -115,7 +119,8 @@ func newWorld(t testing.TB, o worldOpts, names ...string) *world {
 		return k
 	}
 	for _, n := range names {
-		a := &area{name: n, peer: peerPCs[n], events: make(chan gateway.HandoverEvent, 1000)}
+		a := &area{name: n, peer: peerPCs[n], events: make(chan gateway.HandoverEvent, 1000),
+			delivered: make(chan string, 1000)}
 		pcfg := &gateway.PeeringConfig{Name: n, OnEvent: func(ev gateway.HandoverEvent) {
 			select {
 			case a.events <- ev:
@@ -137,7 +142,13 @@ func newWorld(t testing.TB, o worldOpts, names ...string) *world {
 		}
 		var g *gateway.Gateway
 		e, err := broker.NewEmbedded(broker.EmbeddedConfig{TCPAddr: "127.0.0.1:0",
-			Deliver: func(id string, m broker.Message) { g.Deliver(id, m) }})
+			Deliver: func(id string, m broker.Message) {
+				g.Deliver(id, m)
+				select {
+				case a.delivered <- m.Topic:
+				default:
+				}
+			}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,6 +172,7 @@ func newWorld(t testing.TB, o worldOpts, names ...string) *world {
 			e.Close()
 			a.sn.Close()
 		})
+		t.Cleanup(a.peer.Release) // runs first: a failed test may leave it holding
 		w.areas[n] = a
 	}
 	return w
@@ -188,8 +200,9 @@ type gatedConn struct {
 	net.PacketConn
 	mu     sync.Mutex
 	hold   bool
-	held   chan struct{} // closed to release
-	onHeld chan struct{} // a datagram is being held
+	only   mqttsn.MsgType // hold only this type (0: all)
+	held   chan struct{}  // closed to release
+	onHeld chan struct{}  // a datagram is being held
 }
 
 func newGatedConn(pc net.PacketConn) *gatedConn {
@@ -197,9 +210,13 @@ func newGatedConn(pc net.PacketConn) *gatedConn {
 }
 
 // Hold makes the next incoming datagrams wait until Release.
-func (c *gatedConn) Hold() {
+func (c *gatedConn) Hold() { c.HoldType(0) }
+
+// HoldType makes the next incoming datagram of type t (0: any) wait until
+// Release; the read loop waits with it.
+func (c *gatedConn) HoldType(t mqttsn.MsgType) {
 	c.mu.Lock()
-	c.hold, c.held = true, make(chan struct{})
+	c.hold, c.only, c.held = true, t, make(chan struct{})
 	c.mu.Unlock()
 }
 
@@ -216,6 +233,9 @@ func (c *gatedConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	n, a, err := c.PacketConn.ReadFrom(b)
 	c.mu.Lock()
 	hold, ch := c.hold, c.held
+	if h, herr := mqttsn.ReadHeader(b[:n]); c.only != 0 && (herr != nil || h.Type != c.only) {
+		hold = false
+	}
 	c.mu.Unlock()
 	if err == nil && hold {
 		c.onHeld <- struct{}{}
