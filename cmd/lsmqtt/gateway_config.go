@@ -62,6 +62,7 @@ func gatewayFlags() []cli.Flag {
 		strs("advertise-addr", nil, "broadcast or multicast UDP address ADVERTISE is sent to, e.g. 255.255.255.255:1883 or [ff02::1]:1883 (repeatable)"),
 		strs("predefined", nil, "pre-defined topic ID=NAME, e.g. 1=ward/3/bed/12/hr (repeatable)"),
 		num("max-clients", 10000, "clients at once; beyond, CONNACK \"rejected: congestion\""),
+		num("connect-rate", 0, "CONNECTs per second from one source address (bursts of twice that); beyond, dropped unanswered and counted (0: no limit)"),
 		num("max-inflight", 16, "unacknowledged QoS 1/2 messages per client and direction"),
 		num("max-buffered", 100, "messages buffered for a sleeping or busy client"),
 		num("max-datagram", 1024, "largest MQTT-SN datagram accepted or sent (octets)"),
@@ -151,6 +152,9 @@ func gatewayOptionsFrom(c *cli.Context) (*gatewayOptions, error) {
 			return nil, fmt.Errorf("--%s %d: must be positive", name, c.Int(name))
 		}
 	}
+	if c.Int("connect-rate") < 0 {
+		return nil, fmt.Errorf("--connect-rate %d: must not be negative", c.Int("connect-rate"))
+	}
 	for _, name := range []string{"session-expiry", "retry-interval"} {
 		if c.Duration(name) <= 0 {
 			return nil, fmt.Errorf("--%s %v: must be positive", name, c.Duration(name))
@@ -184,6 +188,7 @@ func gatewayOptionsFrom(c *cli.Context) (*gatewayOptions, error) {
 		MaxBuffered:       c.Int("max-buffered"),
 		MaxDatagram:       c.Int("max-datagram"),
 		SessionExpiry:     c.Duration("session-expiry"),
+		ConnectRate:       float64(c.Int("connect-rate")),
 	}
 	o.embeddedSess = o.cfg.SessionExpiry
 	return o, nil
