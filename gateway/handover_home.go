@@ -180,7 +180,8 @@ func (h *handover) onTransferTimer(s *session, mv *moveOp) {
 }
 
 // reinstate puts back a session whose transfer failed: disconnected, kept
-// until SessionExpiry, with everything the transfer took. Call with g.mu held.
+// until SessionExpiry, with everything the transfer took and the node's
+// token. Call with g.mu held.
 func (h *handover) reinstate(s *session, why mqttsn.HOStatus) {
 	g := h.g
 	mv := s.ho.move
@@ -188,10 +189,9 @@ func (h *handover) reinstate(s *session, why mqttsn.HOStatus) {
 	s.ho.move = nil
 	s.queue = append(mv.saved.queue, s.queue...)
 	s.inflight, s.reg, s.inQoS2 = mv.saved.inflight, mv.saved.reg, mv.saved.inQoS2
-	if mv.push {
-		// The node never left: it may still resume (or connect) with its token.
-		s.ho.token, s.ho.tokenExp = mv.saved.token, mv.saved.tokenExp
-	}
+	// The node still holds its token: it may resume again (with a proof,
+	// if that was the reason), here or elsewhere.
+	s.ho.token, s.ho.tokenExp = mv.saved.token, mv.saved.tokenExp
 	h.m.handover("out", why, 0)
 	h.event(EventReinstated, s.id, mv.to, why)
 	g.log.Info("handover failed; session kept", "client", s.id, "peer", mv.to.name, "reason", why.String())

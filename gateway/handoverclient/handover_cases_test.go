@@ -249,3 +249,86 @@ func TestFallbacks(t *testing.T) {
 		t.Errorf("B stats %+v", hs)
 	}
 }
+
+func register(t *testing.T, w *world, name string) *tsclient.Credentials {
+	t.Helper()
+	p, err := w.reg.RegisterNode(name, "grp-"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Wipe()
+	return &tsclient.Credentials{Name: p.Name, Kind: string(p.Kind), PSS: append([]byte(nil), p.PSS...),
+		Sender: p.Sender, Group: p.Group}
+}
+
+// TestAdmissionOnResume: with the Trusted System, a resume rides on the
+// home gateway's word and the node's proof of its secret: the home gateway
+// has the TS re-check the node's admission proof (a revoked node is
+// refused, and cannot connect afresh either); further along, a stale
+// admission makes the visited gateway ask the node for a fresh proof; a
+// node may prove on every resume; a token is no use to another node.
+func TestAdmissionOnResume(t *testing.T) {
+	clk := clock.NewVirtual(epoch0)
+	w := newWorld(t, worldOpts{clk: clk, withTS: true, peering: func(_ string, c *gateway.PeeringConfig) {
+		c.ProofMaxAge = time.Minute
+	}}, "gw-a", "gw-b", "gw-c")
+	A, B, C := w.areas["gw-a"], w.areas["gw-b"], w.areas["gw-c"]
+	admits := func() uint64 { return w.ts.Stats()["admit_local:ok"] }
+
+	// Home re-check: one TS verdict at connect, one at the move.
+	n, r, _ := startNode(t, w, A, nodeOpts{id: "p5", creds: register(t, w, "p5")})
+	if admits() != 1 {
+		t.Fatalf("admissions after connect: %d", admits())
+	}
+	if res := move(t, n, r, B); !res.Resumed || res.Proved {
+		t.Fatalf("A→B: %+v", res)
+	}
+	if admits() != 2 {
+		t.Fatalf("admissions after the move: %d (the home gateway must ask the TS)", admits())
+	}
+	// B→C two minutes later: neither B nor C can have the TS re-check a
+	// proof bound to A, and A's last word is too old: C asks for a proof.
+	clk.Advance(2 * time.Minute)
+	if res := move(t, n, r, C); !res.Resumed || !res.Proved {
+		t.Fatalf("B→C: %+v", res)
+	}
+	if st := n.Stats(); st.Proofs != 1 || st.FullConnects != 1 {
+		t.Fatalf("node stats %+v", st)
+	}
+	// C→A: the node's fresh proof was bound to C, so C (its home now)
+	// re-checks it: no proof needed.
+	if res := move(t, n, r, A); !res.Resumed || res.Proved {
+		t.Fatalf("C→A: %+v", res)
+	}
+
+	// Revoked while in A: the move is refused, and so is the full connect.
+	n6, r6, _ := startNode(t, w, A, nodeOpts{id: "p6", creds: register(t, w, "p6")})
+	if err := w.reg.Revoke("p6"); err != nil {
+		t.Fatal(err)
+	}
+	res := move(t, n6, r6, B)
+	if res.Resumed || res.Reason != mqttsn.HONotAdmitted || res.Err == nil {
+		t.Fatalf("revoked node: %+v", res)
+	}
+	if hs := A.g.HandoverStats(); hs.Failed["out/not_admitted"] != 1 {
+		t.Errorf("A stats %+v", hs)
+	}
+
+	// A proof in every resume (the node knows B's name).
+	n8, r8, _ := startNode(t, w, A, nodeOpts{id: "p8", creds: register(t, w, "p8"), mod: func(c *handoverclient.Config) {
+		c.AlwaysProve = true
+		c.KnownGateways = map[string]string{B.addr().String(): "gw-b"}
+	}})
+	if res := move(t, n8, r8, B); !res.Resumed || !res.Proved {
+		t.Fatalf("always prove: %+v", res)
+	}
+
+	// Someone else's token: refused; the node connects as itself.
+	n9, _, _ := startNode(t, w, A, nodeOpts{id: "p9", creds: register(t, w, "p9")})
+	n10, r10, _ := startNode(t, w, A, nodeOpts{id: "p10", creds: register(t, w, "p10")})
+	stolen, own := n9.Token(), n10.Token()
+	*own = *stolen
+	if res := move(t, n10, r10, B); res.Resumed || res.Reason != mqttsn.HOBadToken || res.Err != nil {
+		t.Fatalf("someone else's token: %+v", res)
+	}
+}
