@@ -245,7 +245,7 @@ func TestFallbacks(t *testing.T) {
 	tok := n4.Token()
 	tok.Token[20] ^= 1
 	check(n4, "f4", move(t, n4, r4, B), mqttsn.HOBadToken)
-	if hs := B.g.HandoverStats(); hs.Failed["in/bad_token"] != 1 || hs.Failed["in/home_unreachable"] != 1 {
+	if hs := B.g.HandoverStats(); hs.Failed["in/bad_token"] != 1 || hs.Failed["in/home_unreachable"] < 1 {
 		t.Errorf("B stats %+v", hs)
 	}
 }
