@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -121,6 +122,8 @@ func TestReliabilitySoak(t *testing.T) {
 		"delivered %d (duplicates %d); ack latency p50 %.0f µs p99 %.0f µs max %.0f µs; end-to-end p99 %.0f µs",
 		icfg.Gateway.Store != nil, clients, dur, c.Accepted, p.Sent, p.Acked, p.Rejected, p.Lost, p.Retransmissions, p.Delivered, p.Duplicates,
 		p.AckLatency.P50US, p.AckLatency.P99US, p.AckLatency.MaxUS, p.E2ELatency.P99US)
+	t.Logf("embedded broker: %d publishes dropped to slow subscribers (mochi's pending-write bound)",
+		atomic.LoadInt64(&inst.Broker.Server().Info.MessagesDropped))
 	mu.Lock()
 	defer mu.Unlock()
 	for _, s := range samples {
