@@ -10,13 +10,15 @@ import (
 	"sync/atomic"
 )
 
-// Batched socket reads. A UDP socket is read with recvmmsg (batchio_linux.go):
+// Batched socket I/O. A UDP socket is read with recvmmsg (batchio_linux.go):
 // up to readBatch datagrams per system call into one preallocated slab, the
 // senders' addresses parsed straight into netip.AddrPort, so a datagram costs
 // neither a system call of its own nor an allocation. Each datagram is then
 // handled in arrival order, on the reading goroutine or, under a backlog, on
 // the worker its sender maps to: one client's messages are never reordered. Other PacketConns (a
 // border router's conn) and other systems keep the plain ReadFrom loop.
+// What the gateway sends on the socket while a batch is handled is gathered
+// and written with one sendmmsg when the batch is done (replyBatcher).
 
 const (
 	// readBatch is the number of datagrams one recvmmsg may return.
@@ -25,6 +27,9 @@ const (
 	// given when it has less (Linux caps it at net.core.rmem_max/wmem_max):
 	// room for a burst of ~50k small datagrams while the gateway is busy.
 	socketBuffer = 4 << 20
+	// maxBatchedReply is the largest datagram gathered for sendmmsg; a
+	// longer one is written at once.
+	maxBatchedReply = 2048
 )
 
 // datagramBatch is what a batch reader returns: n datagrams, each a slice of
@@ -85,10 +90,23 @@ func (g *Gateway) serveBatched(ctx context.Context, c *servedConn) (bool, error)
 			free <- b
 		}
 	}
+	out := newReplyBatcher(c.udp, readBatch, min(g.cfg.MaxDatagram, maxBatchedReply))
+	if out != nil {
+		c.out.Store(out)
+	}
 	handle := func(b *rxBatch, w int) {
+		if len(b.part[w]) == 0 {
+			return
+		}
+		if out != nil {
+			out.begin()
+		}
 		for _, i := range b.part[w] {
 			d, ap := b.r.datagram(int(i))
 			g.handleDatagram(d, peerKey{conn: c, ap: ap}, nil)
+		}
+		if out != nil {
+			out.end() // one sendmmsg for the answers
 		}
 	}
 	queues := make([]chan *rxBatch, workers)

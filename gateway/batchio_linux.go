@@ -5,6 +5,7 @@ package gateway
 import (
 	"net"
 	"net/netip"
+	"sync"
 	"syscall"
 	"unsafe"
 
@@ -136,5 +137,145 @@ func growSocketBuffers(c *net.UDPConn, n int) {
 	}
 	if snd < 2*n {
 		_ = c.SetWriteBuffer(n)
+	}
+}
+
+// replyBatcher gathers the datagrams a UDP socket sends while a read batch
+// is being handled (PUBACKs, CONNACKs, deliveries) and writes them with one
+// sendmmsg(2) when the batch is done, instead of one sendto each. Outside a
+// batch, queue refuses and the caller writes at once. Everything sent on the
+// socket while a batch is open goes through the queue, so datagrams to one
+// peer leave in the order they were sent.
+type replyBatcher struct {
+	mu     sync.Mutex
+	active int // read batches being handled
+	rc     syscall.RawConn
+	inet6  bool // the socket is AF_INET6: IPv4 peers as v4-mapped
+	size   int  // bytes per slot
+	hs     []unix.Mmsghdr
+	iovs   []unix.Iovec
+	names  []unix.RawSockaddrInet6
+	slab   []byte
+	n      int // queued
+	off    int // first not yet written, while flushing
+
+	sent  int
+	errno syscall.Errno
+	send  func(fd uintptr) bool
+}
+
+func newReplyBatcher(c *net.UDPConn, batch, size int) *replyBatcher {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	dom := -1
+	if err := rc.Control(func(fd uintptr) { dom, _ = unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_DOMAIN) }); err != nil || (dom != unix.AF_INET && dom != unix.AF_INET6) {
+		return nil
+	}
+	w := &replyBatcher{rc: rc, inet6: dom == unix.AF_INET6, size: size,
+		hs: make([]unix.Mmsghdr, batch), iovs: make([]unix.Iovec, batch),
+		names: make([]unix.RawSockaddrInet6, batch), slab: make([]byte, batch*size)}
+	for i := range w.hs {
+		w.iovs[i].Base = &w.slab[i*size]
+		h := &w.hs[i].Hdr
+		h.Name = (*byte)(unsafe.Pointer(&w.names[i]))
+		h.Iov = &w.iovs[i]
+		h.SetIovlen(1)
+	}
+	w.send = w.sendmmsg
+	return w
+}
+
+// begin opens a read batch; end closes it and writes what was queued.
+func (w *replyBatcher) begin() {
+	w.mu.Lock()
+	w.active++
+	w.mu.Unlock()
+}
+
+func (w *replyBatcher) end() {
+	w.mu.Lock()
+	w.flush()
+	w.active--
+	w.mu.Unlock()
+}
+
+// queue copies b for ap into the batch; false when no batch is open (or b
+// does not fit a slot, or ap is of the wrong family): write it at once.
+func (w *replyBatcher) queue(b []byte, ap netip.AddrPort) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.active == 0 || len(b) > w.size || (!w.inet6 && !ap.Addr().Is4()) {
+		if w.active > 0 {
+			w.flush() // keep the order with what is queued
+		}
+		return false
+	}
+	if w.n == len(w.hs) {
+		w.flush()
+	}
+	i := w.n
+	copy(w.slab[i*w.size:], b)
+	w.iovs[i].SetLen(len(b))
+	h := &w.hs[i].Hdr
+	sa := &w.names[i]
+	a := ap.Addr()
+	if w.inet6 {
+		*sa = unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: a.As16()}
+		p := (*[2]byte)(unsafe.Pointer(&sa.Port))
+		p[0], p[1] = byte(ap.Port()>>8), byte(ap.Port())
+		if z := a.Zone(); z != "" {
+			if ifi, err := net.InterfaceByName(z); err == nil {
+				sa.Scope_id = uint32(ifi.Index)
+			}
+		}
+		h.Namelen = unix.SizeofSockaddrInet6
+	} else {
+		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		*sa4 = unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: a.As4()}
+		p := (*[2]byte)(unsafe.Pointer(&sa4.Port))
+		p[0], p[1] = byte(ap.Port()>>8), byte(ap.Port())
+		h.Namelen = unix.SizeofSockaddrInet4
+	}
+	w.n++
+	return true
+}
+
+// flush writes the queued datagrams. A datagram the kernel refuses is
+// skipped (as a failed sendto would lose it). Call with w.mu held.
+func (w *replyBatcher) flush() {
+	for w.off = 0; w.off < w.n; {
+		w.sent, w.errno = 0, 0
+		if err := w.rc.Write(w.send); err != nil {
+			break // the socket is closed
+		}
+		if w.errno != 0 {
+			w.off += w.sent + 1 // skip the datagram that failed
+			continue
+		}
+		w.off += w.sent
+	}
+	w.n, w.off = 0, 0
+}
+
+// sendmmsg writes w.hs[w.off:w.n]; bound once to w.send.
+func (w *replyBatcher) sendmmsg(fd uintptr) bool {
+	hs := w.hs[w.off:w.n]
+	for {
+		n, _, e := unix.Syscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&hs[0])), uintptr(len(hs)),
+			unix.MSG_DONTWAIT, 0, 0)
+		switch e {
+		case 0:
+			w.sent = int(n)
+			return true
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			return false // wait until writable
+		default:
+			w.errno = e
+			return true
+		}
 	}
 }

@@ -116,3 +116,90 @@ func TestBatchReaderAllocs(t *testing.T) {
 		t.Fatal("read nothing")
 	}
 }
+
+// TestReplyBatcher: outside a batch queue refuses (the caller writes at
+// once); inside, datagrams are held and written in order when the batch
+// ends, each to its own peer; a datagram too long for a slot is refused
+// after what was queued has been written, so the order holds.
+func TestReplyBatcher(t *testing.T) {
+	for _, network := range []string{"udp4", "udp6"} {
+		t.Run(network, func(t *testing.T) {
+			ip := net.IPv4(127, 0, 0, 1)
+			if network == "udp6" {
+				ip = net.IPv6loopback
+			}
+			src, err := net.ListenUDP(network, &net.UDPAddr{IP: ip})
+			if err != nil {
+				t.Skipf("no %s loopback: %v", network, err)
+			}
+			defer src.Close()
+			w := newReplyBatcher(src, 2, 16)
+			if w == nil {
+				t.Skip("no batched writes on this system")
+			}
+			var dst [2]*net.UDPConn
+			for i := range dst {
+				if dst[i], err = net.ListenUDP(network, &net.UDPAddr{IP: ip}); err != nil {
+					t.Fatal(err)
+				}
+				defer dst[i].Close()
+			}
+			ap := func(i int) netip.AddrPort { return dst[i].LocalAddr().(*net.UDPAddr).AddrPort() }
+			if w.queue([]byte("x"), ap(0)) {
+				t.Fatal("queued outside a batch")
+			}
+			w.begin()
+			msgs := []string{"a1", "b1", "a2", "b2", "a3"} // more than 2 slots: flushed on the way
+			for i, m := range msgs {
+				if !w.queue([]byte(m), ap(i%2)) {
+					t.Fatalf("%s not queued", m)
+				}
+			}
+			if w.queue(bytes.Repeat([]byte("L"), 17), ap(0)) {
+				t.Fatal("a datagram longer than a slot was queued")
+			}
+			w.end()
+			buf := make([]byte, 64)
+			for i, want := range [][]string{{"a1", "a2", "a3"}, {"b1", "b2"}} {
+				for _, m := range want {
+					n, _, err := dst[i].ReadFromUDPAddrPort(buf)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if string(buf[:n]) != m {
+						t.Fatalf("peer %d got %q, want %q", i, buf[:n], m)
+					}
+				}
+			}
+			if w.queue([]byte("x"), ap(0)) {
+				t.Fatal("queued after the batch ended")
+			}
+		})
+	}
+}
+
+// TestReplyBatcherAllocs: gathering and writing answers allocates nothing.
+func TestReplyBatcherAllocs(t *testing.T) {
+	src, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	w := newReplyBatcher(src, 8, 64)
+	if w == nil {
+		t.Skip("no batched writes on this system")
+	}
+	to := dst.LocalAddr().(*net.UDPAddr).AddrPort()
+	msg := []byte("puback")
+	testutil.AssertAllocs(t, 0, func() {
+		w.begin()
+		w.queue(msg, to)
+		w.queue(msg, to)
+		w.end()
+	})
+}

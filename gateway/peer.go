@@ -3,6 +3,7 @@ package gateway
 import (
 	"net"
 	"net/netip"
+	"sync/atomic"
 
 	"github.com/lsmqtt/lsmqtt/mqttsn"
 )
@@ -10,7 +11,8 @@ import (
 // servedConn is one PacketConn the gateway serves.
 type servedConn struct {
 	pc  net.PacketConn
-	udp *net.UDPConn // pc, when it is a UDP socket: reads and writes use netip.AddrPort without allocating
+	udp *net.UDPConn                 // pc, when it is a UDP socket: reads and writes use netip.AddrPort without allocating
+	out atomic.Pointer[replyBatcher] // gathers writes while a read batch is handled (batchio.go)
 }
 
 // peerKey identifies where a client's datagrams come from: a conn, the
@@ -61,6 +63,9 @@ func (p *peer) appendMsg(b []byte, m mqttsn.Message) ([]byte, error) {
 func (p *peer) write(b []byte) error {
 	c := p.key.conn
 	if c.udp != nil && p.key.ap.IsValid() {
+		if o := c.out.Load(); o != nil && o.queue(b, p.key.ap) {
+			return nil // sent with the batch's sendmmsg
+		}
 		_, err := c.udp.WriteToUDPAddrPort(b, p.key.ap)
 		return err
 	}
