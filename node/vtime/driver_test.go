@@ -1,0 +1,93 @@
+package vtime
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/lsmqtt/lsmqtt/internal/clock"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var t0 = time.Unix(1_700_000_000, 0)
+
+// A goroutine that answers a timer through a channel (as a client's reader
+// answers a frame) is waited for: Do returns its result at the emulated
+// time of the timer, not later.
+func TestDoWaitsForGoroutines(t *testing.T) {
+	clk := clock.NewVirtual(t0)
+	d := &Driver{Clock: clk, Step: time.Millisecond}
+	var at time.Duration
+	err := d.Do(context.Background(), time.Minute, func(ctx context.Context) error {
+		ch := make(chan struct{})
+		clk.AfterFunc(3*time.Second, func() { close(ch) })
+		<-ch
+		at = clk.Since(t0)
+		return errors.New("done")
+	})
+	if err == nil || err.Error() != "done" {
+		t.Fatalf("Do returned %v", err)
+	}
+	if at != 3*time.Second {
+		t.Fatalf("the timer was seen at %v", at)
+	}
+	// Do steps by at most Step: the clock stopped within a step of 3 s.
+	if now := clk.Since(t0); now < 3*time.Second || now > 3*time.Second+time.Millisecond {
+		t.Fatalf("clock at %v after Do", now)
+	}
+}
+
+func TestDoBudget(t *testing.T) {
+	clk := clock.NewVirtual(t0)
+	d := &Driver{Clock: clk, Step: 10 * time.Millisecond}
+	err := d.Do(context.Background(), time.Second, func(ctx context.Context) error {
+		<-ctx.Done() // never finishes on its own
+		return ctx.Err()
+	})
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Do returned %v, want ErrTimeout", err)
+	}
+	if clk.Since(t0) != time.Second {
+		t.Fatalf("clock at %v", clk.Since(t0))
+	}
+}
+
+// Idle, the driver jumps from timer to timer; busy, it steps; busy with
+// no activity for BusyWindow, it jumps again.
+func TestStepping(t *testing.T) {
+	clk := clock.NewVirtual(t0)
+	var busy atomic.Bool
+	var act atomic.Uint64
+	d := &Driver{Clock: clk, Busy: busy.Load, Activity: act.Load, Step: time.Millisecond, BusyWindow: 20 * time.Millisecond}
+	fired := 0
+	clk.AfterFunc(time.Hour, func() { fired++ })
+	advances := 0
+	count := func() bool { advances++; return false }
+	if _, err := d.RunUntil(context.Background(), count, 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if fired != 1 || advances > 4 {
+		t.Fatalf("idle: fired %d, %d checks for 2 h with one timer", fired, advances)
+	}
+	busy.Store(true)
+	advances = 0
+	if _, err := d.RunUntil(context.Background(), count, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// 20 ms of 1 ms steps until the window without activity ends, then jumps.
+	if advances < 20 || advances > 30 {
+		t.Fatalf("busy and quiet: %d checks for 1 s", advances)
+	}
+	advances = 0
+	if _, err := d.RunUntil(context.Background(), func() bool { act.Add(1); return count() }, 100*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if advances < 100 {
+		t.Fatalf("busy and active: %d checks for 100 ms of 1 ms steps", advances)
+	}
+}
