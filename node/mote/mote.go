@@ -257,9 +257,7 @@ func (m *Mote) startTimers(jobs chan<- job) []clock.Timer {
 	var tm sync.Mutex
 	for i, s := range specs {
 		phase := time.Duration(splitmix(m.cfg.Seed+uint64(i)*0x9e37) % uint64(s.d))
-		i, s := i, s
-		var fire func()
-		fire = func() {
+		fire := func() {
 			select {
 			case jobs <- s.j:
 			default:
