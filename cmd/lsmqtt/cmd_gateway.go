@@ -38,8 +38,9 @@ func init() {
 // gatewayInfo is what a started gateway listens on.
 type gatewayInfo struct {
 	UDP     []net.Addr
-	MQTT    string // embedded broker's TCP listener, "" without
-	Metrics string // "" without
+	MQTT    string   // embedded broker's TCP listener, "" without
+	Metrics string   // "" without
+	Peer    net.Addr // handover peer socket, nil without --peer
 }
 
 // gatewayStarted, when set (by tests), is told the bound addresses once every
@@ -146,7 +147,17 @@ func runGateway(c *cli.Context) error {
 	for _, pc := range conns {
 		info.UDP = append(info.UDP, pc.LocalAddr())
 	}
-	log.Info("gateway running", "mqtt-sn", info.UDP, "broker", kind, "mqtt", info.MQTT, "metrics", info.Metrics)
+	if cfg.Peering != nil {
+		addr, stop, err := servePeers(ctx, g, o.peerListen)
+		if err != nil {
+			cancel()
+			wg.Wait()
+			return err
+		}
+		defer stop()
+		info.Peer = addr
+	}
+	log.Info("gateway running", "mqtt-sn", info.UDP, "broker", kind, "mqtt", info.MQTT, "metrics", info.Metrics, "peer", info.Peer)
 	if gatewayStarted != nil && ctx.Err() == nil {
 		gatewayStarted(info)
 	}
@@ -187,10 +198,15 @@ func gatewayAdmission(o *gatewayOptions, cfg *gateway.Config) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
+	rv := &tsclient.RemoteVerifier{Client: tsc, Creds: creds}
 	cfg.Authenticator = &gatewayauth.Authenticator{
 		Gateway:  creds.Name,
-		Verifier: &tsclient.RemoteVerifier{Client: tsc, Creds: creds},
+		Verifier: rv,
 		Logger:   logger.With("component", "admission"),
+	}
+	if err := peeringAdmission(cfg.Peering, creds, rv); err != nil { // gateway_peering.go
+		tsc.Close()
+		return nil, err
 	}
 	cfg.Extensions = (&gatewayauth.KeyRelay{Client: tsc, Logger: logger.With("component", "key-relay")}).Extensions()
 	cfg.DenyQoSMinus1 = true // QoS -1 needs no connection, so it would bypass admission (MQTT-SN v1.2 §6.8)

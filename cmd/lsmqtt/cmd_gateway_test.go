@@ -245,7 +245,7 @@ func TestGatewayFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--peer", "gw2=10.0.0.2:1883"}, "not yet supported"},
+		{[]string{"--peer", "gw2=10.0.0.2:1883"}, "--peer-keys"},
 		{[]string{"--broker", "http://x"}, "mqtt:// or mqtts://"},
 		{[]string{"--broker-mode", "sideways", "--broker", "mqtt://x"}, "aggregating or transparent"},
 		{[]string{"--broker-mode", "transparent"}, "needs an external"},

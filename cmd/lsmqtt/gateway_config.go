@@ -48,7 +48,7 @@ func gatewayFlags() []cli.Flag {
 	flag := func(name, usage string) cli.Flag {
 		return altsrc.NewBoolFlag(&cli.BoolFlag{Name: name, EnvVars: gwEnv(name), Usage: usage})
 	}
-	return []cli.Flag{
+	return append([]cli.Flag{
 		&cli.StringFlag{Name: "config", EnvVars: gwEnv("config"),
 			Usage: "TOML config file; its keys are these flag names (see docs/deploy.md)"},
 		strs("listen", []string{":1883"}, "UDP address(es) for MQTT-SN; \":1883\" is IPv4 and IPv6 (repeatable)"),
@@ -75,8 +75,7 @@ func gatewayFlags() []cli.Flag {
 		flag("open", "admit every client without the Trusted System (the default when --ts is not given)"),
 		str("ts", "", "Trusted System UDP address: admit only clients it vouches for and relay key requests"),
 		str("ts-cred", "", "this gateway's credential file from `lsmqtt ts register --gateway` (with --ts)"),
-		strs("peer", nil, "neighbour gateway NAME=ADDR for handover (not yet supported)"),
-	}
+	}, peeringFlags()...) // gateway_peering.go: --peer, --name, --peer-listen, --peer-keys, --token-ttl
 }
 
 // gatewayOptions is the validated configuration of one `lsmqtt gateway`.
@@ -94,6 +93,7 @@ type gatewayOptions struct {
 	tsAddr       string
 	tsCred       string
 	embeddedSess time.Duration
+	peerListen   string // with cfg.Peering: the peer socket (gateway_peering.go)
 }
 
 // gatewayOptionsFrom validates the flags and builds the options.
@@ -128,9 +128,11 @@ func gatewayOptionsFrom(c *cli.Context) (*gatewayOptions, error) {
 	if o.brokerURL == "" && c.IsSet("broker-mode") && mode != broker.Aggregating {
 		return nil, errors.New("--broker-mode transparent needs an external --broker mqtt://…")
 	}
-	if p := c.StringSlice("peer"); len(p) > 0 {
-		return nil, fmt.Errorf("--peer %s: handover between gateways is not yet supported", p[0])
+	peering, err := peeringFrom(c)
+	if err != nil {
+		return nil, err
 	}
+	o.peerListen = c.String("peer-listen")
 	if o.pprof && o.metricsAddr == "" {
 		return nil, errors.New("--pprof needs --metrics ADDR")
 	}
@@ -190,6 +192,7 @@ func gatewayOptionsFrom(c *cli.Context) (*gatewayOptions, error) {
 		SessionExpiry:     c.Duration("session-expiry"),
 		ConnectRate:       float64(c.Int("connect-rate")),
 	}
+	o.cfg.Peering = peering
 	o.embeddedSess = o.cfg.SessionExpiry
 	return o, nil
 }
