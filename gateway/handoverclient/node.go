@@ -35,11 +35,12 @@ type Config struct {
 	// Subscriptions are made (SUBSCRIBE) by every full connect; a resume
 	// keeps them.
 	Subscriptions []Subscription
-	// Optimistic lets publishes go out right behind HO-RESUME instead of
-	// after HO-RESUMED; the visited gateway holds them until the session is
-	// installed. It saves the node a round trip per move; if the resume
-	// fails they are sent again after the full connect.
-	Optimistic bool
+	// WaitForResumed makes publishes wait for HO-RESUMED. By default they go
+	// out right behind HO-RESUME and the visited gateway holds them until
+	// the session is installed, which saves the node a wait for a downlink
+	// datagram (half a MAC channel-check interval on average) per move; if
+	// the resume fails they are sent again after the full connect.
+	WaitForResumed bool
 	// KnownGateways maps gateway addresses (net.Addr.String()) to their
 	// names, for AlwaysProve before the node has heard from them. The Node
 	// learns more from HO-TOKEN and HO-RESUMED.
@@ -204,6 +205,10 @@ func (n *Node) setToken(from net.Addr, t *mqttsn.HOToken) {
 		close(n.tokenCh)
 	}
 }
+
+// ForgetToken drops the node's session token: its next Move connects
+// afresh (for a node that knows its session is gone, or to measure).
+func (n *Node) ForgetToken() { n.clearToken() }
 
 func (n *Node) clearToken() {
 	n.mu.Lock()
@@ -378,7 +383,7 @@ func (n *Node) exchangeResume(ctx context.Context, m *mqttsn.HOResume) (*mqttsn.
 			t.Stop()
 			return nil, err
 		}
-		if try == 0 && n.cfg.Optimistic {
+		if try == 0 && !n.cfg.WaitForResumed {
 			n.openGate()
 		}
 		select {

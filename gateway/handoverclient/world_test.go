@@ -253,6 +253,22 @@ type radio struct {
 	in      string // the address in range
 	dropped chan []byte
 	tx, rx  []int // datagram sizes
+	trace   []hop // every datagram carried, in order
+}
+
+// hop is one datagram the radio carried.
+type hop struct {
+	tx  bool
+	n   int
+	typ mqttsn.MsgType
+}
+
+func msgType(b []byte) mqttsn.MsgType {
+	h, err := mqttsn.ReadHeader(b)
+	if err != nil {
+		return 0
+	}
+	return h.Type
 }
 
 func newRadio(t testing.TB) *radio {
@@ -286,6 +302,7 @@ func (r *radio) WriteTo(b []byte, addr net.Addr) (int, error) {
 	}
 	r.mu.Lock()
 	r.tx = append(r.tx, len(b))
+	r.trace = append(r.trace, hop{tx: true, n: len(b), typ: msgType(b)})
 	r.mu.Unlock()
 	return r.PacketConn.WriteTo(b, addr)
 }
@@ -297,6 +314,7 @@ func (r *radio) ReadFrom(b []byte) (int, net.Addr, error) {
 			if err == nil {
 				r.mu.Lock()
 				r.rx = append(r.rx, n)
+				r.trace = append(r.trace, hop{n: n, typ: msgType(b[:n])})
 				r.mu.Unlock()
 			}
 			return n, a, err
@@ -411,4 +429,17 @@ func publishMQTT(t testing.TB, a *area, topic, payload string) {
 	}
 	_ = c.Disconnect(&paho.Disconnect{})
 	<-c.Done()
+}
+
+// traceLen and traceSince cut the radio's trace.
+func (r *radio) traceLen() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.trace)
+}
+
+func (r *radio) traceSince(i int) []hop {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]hop(nil), r.trace[i:]...)
 }
