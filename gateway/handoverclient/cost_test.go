@@ -221,8 +221,8 @@ func measureMoves(t testing.TB, rounds int) map[string]moveCost {
 			Subscriptions: []handoverclient.Subscription{
 				{Topic: client.Named("ward/" + id + "/cmd"), QoS: 1}},
 			WaitForResumed: v.wait,
-			AlwaysProve:   v.prove,
-			KnownGateways: map[string]string{A.addr().String(): "gw-a", B.addr().String(): "gw-b"},
+			AlwaysProve:    v.prove,
+			KnownGateways:  map[string]string{A.addr().String(): "gw-a", B.addr().String(): "gw-b"},
 		})
 		defer n.Close()
 		if err := n.Connect(ctx); err != nil {
