@@ -332,3 +332,28 @@ func TestAdmissionOnResume(t *testing.T) {
 		t.Fatalf("someone else's token: %+v", res)
 	}
 }
+
+// TestInflightToNodeMoves: a QoS 1 message the home gateway sent the node
+// but the node never acknowledged (it was already out of range) moves with
+// the session and is sent again, with its msg id, by the visited gateway.
+func TestInflightToNodeMoves(t *testing.T) {
+	w := newWorld(t, worldOpts{}, "gw-a", "gw-b")
+	A, B := w.areas["gw-a"], w.areas["gw-b"]
+	n, r, got := startNode(t, w, A, nodeOpts{id: "p11"})
+	r.enter(B) // walking away: A's PUBLISH below is not heard
+	publishMQTT(t, A, "ward/p11/cmd", "in-flight")
+	select {
+	case <-A.delivered:
+	case <-time.After(waitFor):
+		t.Fatal("A's broker did not deliver")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if res := n.Move(ctx, B.addr()); !res.Resumed {
+		t.Fatalf("move: %+v", res)
+	}
+	expectMsg(t, got, "ward/p11/cmd", "in-flight")
+	if d := n.Client().Stats().Duplicates; d != 0 {
+		t.Errorf("%d duplicates", d)
+	}
+}
