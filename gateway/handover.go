@@ -103,21 +103,6 @@ func newHandover(g *Gateway, cfg PeeringConfig) (*handover, error) {
 	return h, nil
 }
 
-// close stops the handover timers. Call with g.mu held.
-func (h *handover) close() {
-	for _, op := range h.resumes {
-		stopTimer(op.timer)
-	}
-	for _, f := range h.forwards {
-		stopTimer(f.timer)
-	}
-	for _, s := range h.g.byID {
-		if s.ho != nil && s.ho.move != nil {
-			stopTimer(s.ho.move.timer)
-		}
-	}
-}
-
 func (h *handover) nextXID() uint32 {
 	h.xid++
 	if h.xid == 0 {
@@ -307,14 +292,6 @@ func (h *handover) sessionFromRecord(id string, r *mqttsn.HOSession) *session {
 		st.subs[string(sub.Filter)] = sub.QoS
 	}
 	return s
-}
-
-// subsOf returns the subscriptions recorded for s.
-func (g *Gateway) subsOf(s *session) map[string]byte {
-	if g.st.subsEp[s.id] != s.epoch {
-		return nil
-	}
-	return g.st.subs[s.id]
 }
 
 // setSubs records subs as s's subscriptions.

@@ -49,7 +49,6 @@ func (a *area) addr() net.Addr { return a.sn.LocalAddr() }
 // world is a set of areas whose gateways are each other's peers, all on one
 // clock, optionally with a Trusted System that admits the nodes.
 type world struct {
-	t     testing.TB
 	clk   clock.Clock
 	areas map[string]*area
 	reg   *registry.Registry
@@ -78,7 +77,7 @@ func (v verifier) VerifyProof(ctx context.Context, gw, id string, ch, proof []by
 
 func newWorld(t testing.TB, o worldOpts, names ...string) *world {
 	t.Helper()
-	w := &world{t: t, clk: o.clk, areas: map[string]*area{}}
+	w := &world{clk: o.clk, areas: map[string]*area{}}
 	if w.clk == nil {
 		w.clk = clock.Real{}
 	}
@@ -252,7 +251,6 @@ type radio struct {
 	mu      sync.Mutex
 	in      string // the address in range
 	dropped chan []byte
-	tx, rx  []int // datagram sizes
 	trace   []hop // every datagram carried, in order
 }
 
@@ -301,7 +299,6 @@ func (r *radio) WriteTo(b []byte, addr net.Addr) (int, error) {
 		return len(b), nil // lost in the air
 	}
 	r.mu.Lock()
-	r.tx = append(r.tx, len(b))
 	r.trace = append(r.trace, hop{tx: true, n: len(b), typ: msgType(b)})
 	r.mu.Unlock()
 	return r.PacketConn.WriteTo(b, addr)
@@ -313,27 +310,12 @@ func (r *radio) ReadFrom(b []byte) (int, net.Addr, error) {
 		if err != nil || r.inRange(a) {
 			if err == nil {
 				r.mu.Lock()
-				r.rx = append(r.rx, n)
 				r.trace = append(r.trace, hop{n: n, typ: msgType(b[:n])})
 				r.mu.Unlock()
 			}
 			return n, a, err
 		}
 	}
-}
-
-// mark returns how many datagrams the radio carried so far each way.
-func (r *radio) mark() (tx, rx int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.tx), len(r.rx)
-}
-
-// since returns the datagram sizes carried since a mark.
-func (r *radio) since(tx, rx int) (txs, rxs []int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]int(nil), r.tx[tx:]...), append([]int(nil), r.rx[rx:]...)
 }
 
 // caregiver subscribes on every area's broker and records what arrives.
