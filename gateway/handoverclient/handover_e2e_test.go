@@ -15,6 +15,7 @@ import (
 	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
 	"github.com/lsmqtt/lsmqtt/mqttsn/client"
+	"github.com/lsmqtt/lsmqtt/trust/tsclient"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -83,20 +84,23 @@ func checkDelivery(t *testing.T, got []received, total int, where map[int]string
 	}
 }
 
-// TestWalkingPatient: a node publishing QoS 1 every 100 ms (virtual clock)
-// walks A → B → A → ... ten times; every other time it leaves in the middle
-// of a publish (lost in the air at the old gateway). Every message reaches
-// the caregiver, through the area the node was in, in order; the node
-// connected once and resumed at every move; its subscription followed it.
+// TestWalkingPatient: a node publishing QoS 1 every 100 ms (virtual clock),
+// admitted by the Trusted System, walks A → B → A → ... eleven times; every
+// other time it leaves in the middle of a publish (lost in the air at the
+// old gateway). Every message reaches the caregiver, through the area the
+// node was in, in order; the node connected (and proved its secret) once
+// and resumed at every move; its subscription followed it.
 func TestWalkingPatient(t *testing.T) {
 	clk := clock.NewVirtual(epoch0)
-	w := newWorld(t, worldOpts{clk: clk}, "gw-a", "gw-b")
+	w := newWorld(t, worldOpts{clk: clk, withTS: true}, "gw-a", "gw-b")
 	A, B := w.areas["gw-a"], w.areas["gw-b"]
 	cg := newCaregiver(t, w, "ward/p1/hr")
 	r := newRadio(t)
 	r.enter(A)
 	cmds := make(chan client.Message, 16)
+	creds := register(t, w, "p1-hr")
 	n := handoverclient.New(r, A.addr(), handoverclient.Config{
+		Prove: func(ch *mqttsn.TSChallenge) (*mqttsn.TSProof, error) { return tsclient.Prove(creds, ch) },
 		Client: client.Config{ClientID: "p1-hr", Clock: clk, KeepAlive: 10 * time.Minute,
 			OnPublish: func(m client.Message) { cmds <- m }},
 		Topics:        []string{"ward/p1/hr"},
@@ -161,7 +165,7 @@ func TestWalkingPatient(t *testing.T) {
 	if st.Republished != (total/every+1)/2 {
 		t.Errorf("%d publishes re-sent after a move, want %d (one per move in the middle of a publish)", st.Republished, (total/every+1)/2)
 	}
-	if st.FullConnects != 1 || st.Resumes != total/every || st.Fallbacks != 0 {
+	if st.FullConnects != 1 || st.Resumes != total/every || st.Fallbacks != 0 || st.Proofs != 0 {
 		t.Errorf("node stats %+v: want 1 full connect and %d resumes", st, total/every)
 	}
 	if hs := A.g.HandoverStats(); hs.In+hs.Out != total/every {
