@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/lsmqtt/lsmqtt/node/eval"
+	"github.com/lsmqtt/lsmqtt/node/measure"
 	"github.com/lsmqtt/lsmqtt/node/eval/evalplot"
 	"github.com/lsmqtt/lsmqtt/node/profile"
 	"github.com/lsmqtt/lsmqtt/node/sensors"
@@ -37,6 +38,9 @@ func init() {
 				Usage: "usable fraction of the battery's capacity, (0,1]; default: the profile's (1 for z1, as the paper)"},
 			&cli.BoolFlag{Name: "json", EnvVars: []string{"LSMQTT_ENERGY_JSON"},
 				Usage: "print the report as JSON on stdout"},
+			&cli.BoolFlag{Name: "measured", EnvVars: []string{"LSMQTT_ENERGY_MEASURED"},
+				Usage: "feed the emulated model with per-transaction energies measured by running the emulator " +
+					"(node/measure: motes through a gateway, broker and TS) instead of the modelled transaction; cb-dtls stays modelled"},
 			&cli.StringFlag{Name: "plot", EnvVars: []string{"LSMQTT_ENERGY_PLOT"},
 				Usage: "write PNG charts (energy per transaction, paper vs emulated, lifetime vs rate) into this directory"},
 		},
@@ -72,10 +76,26 @@ func runEnergy(c *cli.Context) error {
 	if n := c.Int("payload"); n < 0 {
 		return fmt.Errorf("--payload %d: want >= 0", n)
 	}
-	r, err := eval.Evaluate(eval.Config{
+	cfg := eval.Config{
 		Profile: p, Schemes: schemes, Rates: c.Float64Slice("rate"),
 		Payload: c.Int("payload"), SessionTx: c.Int("session"),
-	})
+	}
+	if c.Bool("measured") {
+		var run []eval.Scheme
+		for _, s := range schemes {
+			if s != eval.CBDTLS {
+				run = append(run, s)
+			}
+		}
+		res, err := measure.Run(c.Context, measure.Config{Profile: p, Schemes: run,
+			SessionTx: c.Int("session"), Logger: logger})
+		if err != nil {
+			return fmt.Errorf("--measured: %w", err)
+		}
+		cfg.Payload = sensors.RecordLen // what the emulated motes publish
+		cfg.Source = measure.NewSource(res, eval.NewModel(p, sensors.RecordLen))
+	}
+	r, err := eval.Evaluate(cfg)
 	if err != nil {
 		return err
 	}
