@@ -8,8 +8,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/lsmqtt/lsmqtt/node/eval"
-	"github.com/lsmqtt/lsmqtt/node/measure"
 	"github.com/lsmqtt/lsmqtt/node/eval/evalplot"
+	"github.com/lsmqtt/lsmqtt/node/measure"
 	"github.com/lsmqtt/lsmqtt/node/profile"
 	"github.com/lsmqtt/lsmqtt/node/sensors"
 )
