@@ -373,30 +373,30 @@ func TestReliabilityConnectFlood(t *testing.T) {
 // again once its bucket has refilled (virtual time).
 func TestReliabilityConnectRateLimit(t *testing.T) {
 	h := newHostileGW(t, func(c *gateway.Config) { c.ConnectRate, c.ConnectBurst = 1, 5 })
-	flood := newPeer(t, h.gw, "127.0.0.3")
+	// One host, many source ports: the limit is per host, and each CONNECT
+	// comes from its own socket so none of them is taken for a retransmission
+	// of another's CONNECT from the same address.
 	answered := 0
 	const n = 50
+	socks := make([]*peer, n)
 	for i := range n {
+		socks[i] = newPeer(t, h.gw, "127.0.0.3")
 		before := h.seen()
-		flood.send(&mqttsn.Connect{CleanSession: true, Duration: 60, ClientID: []byte(fmt.Sprintf("r%d", i))})
+		socks[i].send(&mqttsn.Connect{CleanSession: true, Duration: 60, ClientID: []byte(fmt.Sprintf("r%d", i))})
 		h.handled(t, before)
 	}
-	// The burst's CONNACKs may be slow on a loaded machine: wait for each of
-	// the five with the generous wait, then make sure no sixth follows.
-	for answered < 5 {
-		m := flood.recvMsg(relWait)
-		if m == nil {
-			break
+	for i, s := range socks {
+		// The first ConnectBurst got through the limiter: wait for their
+		// CONNACKs with the generous wait; the rest must stay unanswered.
+		wait := 200 * time.Millisecond
+		if i < 5 {
+			wait = relWait
 		}
-		if m.Type() == mqttsn.TypeConnack {
+		if m := s.recvMsg(wait); m != nil && m.Type() == mqttsn.TypeConnack {
 			answered++
 		}
 	}
-	for m := flood.recvMsg(200 * time.Millisecond); m != nil; m = flood.recvMsg(200 * time.Millisecond) {
-		if m.Type() == mqttsn.TypeConnack {
-			answered++
-		}
-	}
+	flood := socks[0]
 	limited := gatherLabel(t, h.reg, "lsmqtt_gateway_drops_total", "reason", "connect_rate")
 	if answered != 5 || limited != n-5 {
 		t.Fatalf("%d CONNECTs from one host: %d answered, %v counted as connect_rate; want 5 and %d", n, answered, limited, n-5)
