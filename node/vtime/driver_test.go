@@ -36,8 +36,10 @@ func TestDoWaitsForGoroutines(t *testing.T) {
 	if at != 3*time.Second {
 		t.Fatalf("the timer was seen at %v", at)
 	}
-	// Do steps by at most Step: the clock stopped within a step of 3 s.
-	if now := clk.Since(t0); now < 3*time.Second || now > 3*time.Second+time.Millisecond {
+	// Do stops driving the clock once f returns: it is past 3 s but well short
+	// of the one-minute budget. (How many steps it takes between the timer
+	// firing and f returning depends on the scheduler, so it is not asserted.)
+	if now := clk.Since(t0); now < 3*time.Second || now >= time.Minute {
 		t.Fatalf("clock at %v after Do", now)
 	}
 }
