@@ -27,11 +27,11 @@ test:
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./... | tee bench.out
-	./scripts/benchtable.sh bench.out
+	./.ci/benchtable.sh bench.out
 
 # Every fuzz target in the module for FUZZTIME each.
 fuzz:
-	./scripts/fuzz.sh $(FUZZTIME)
+	./.ci/fuzz.sh $(FUZZTIME)
 
 # Load and soak (docs/reliability.md): SOAK_CLIENTS emulated MQTT-SN clients
 # publishing QoS 1 at 1 msg/s each for SOAK_DURATION against one in-process

@@ -34,7 +34,7 @@ func corpusName(name string) string {
 
 // TestFuzzCorpusCommitted checks that every golden vector is in the committed
 // seed corpus of FuzzDecode (and PUBLISH ones in FuzzPublish), so `go test`
-// and scripts/fuzz.sh start from them. Run with -update-corpus to rewrite.
+// and .ci/fuzz.sh start from them. Run with -update-corpus to rewrite.
 func TestFuzzCorpusCommitted(t *testing.T) {
 	for _, target := range []string{"FuzzDecode", "FuzzPublish"} {
 		dir := filepath.Join("testdata", "fuzz", target)

@@ -303,10 +303,10 @@ listen = ["127.0.0.1:1885"]
 	}
 }
 
-// TestDeploySampleConfig checks that the sample config shipped in deploy/
+// TestDeploySampleConfig checks that the sample config shipped in docs/deploy/
 // parses and means what docs/deploy.md says.
 func TestDeploySampleConfig(t *testing.T) {
-	o, err := parseGatewayArgs("--config", filepath.Join("..", "..", "deploy", "gateway.toml"))
+	o, err := parseGatewayArgs("--config", filepath.Join("..", "..", "docs", "deploy", "gateway.toml"))
 	if err != nil {
 		t.Fatal(err)
 	}

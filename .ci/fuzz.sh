@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every fuzz target of the module for the given time each (default 30s).
-# Usage: scripts/fuzz.sh [FUZZTIME]
+# Usage: .ci/fuzz.sh [FUZZTIME]
 set -euo pipefail
 fuzztime=${1:-30s}
 cd "$(dirname "$0")/.."

@@ -5,7 +5,7 @@
 # scenario against a fresh in-process gateway with its embedded broker, and
 # prints its table.
 #
-# Usage: scripts/benchtable.sh [bench.out]
+# Usage: .ci/benchtable.sh [bench.out]
 # Environment:
 #   LSMQTT_BIN        the lsmqtt binary (default bin/lsmqtt; built by `make build`)
 #   LOADGEN=0         skip the load-generator set
