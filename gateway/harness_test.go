@@ -51,12 +51,6 @@ func newFakeBroker() *fakeBroker {
 	return b
 }
 
-func (b *fakeBroker) log(s string) {
-	b.mu.Lock()
-	b.calls = append(b.calls, s)
-	b.mu.Unlock()
-}
-
 func (b *fakeBroker) Attach(ctx context.Context, id string, clean bool) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()

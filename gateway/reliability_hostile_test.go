@@ -313,11 +313,9 @@ func TestReliabilityConnectFlood(t *testing.T) {
 	}
 
 	sent := 0
-	var flood []*peer
 	for s := range sources {
 		for range ports {
 			p := newPeer(t, h.gw, fmt.Sprintf("127.0.%d.%d", 10+s/200, 2+s%200))
-			flood = append(flood, p)
 			before := h.seen()
 			p.send(&mqttsn.Connect{Will: true, CleanSession: true, Duration: 60, ClientID: []byte(fmt.Sprintf("f%d", sent))})
 			h.handled(t, before)

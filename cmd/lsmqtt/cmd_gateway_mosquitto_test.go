@@ -22,12 +22,11 @@ import (
 // testMosquitto is a real mosquitto on a free loopback port (persistence on),
 // which the test can stop and start again on the same port.
 type testMosquitto struct {
-	t          *testing.T
-	bin, conf  string
-	addr       string
-	cmd        *exec.Cmd
-	exited     chan struct{}
-	runningMsg chan struct{}
+	t         *testing.T
+	bin, conf string
+	addr      string
+	cmd       *exec.Cmd
+	exited    chan struct{}
 }
 
 func newTestMosquitto(t *testing.T) *testMosquitto {

@@ -515,13 +515,6 @@ func (c *pahoConn) unsubscribe(ctx context.Context, filter string) error {
 	return err
 }
 
-// queued reports the messages held by the connection.
-func (c *pahoConn) queued() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.queue) + len(c.inDoubt)
-}
-
 // drained returns a channel closed once the queue is empty.
 func (c *pahoConn) drained() <-chan struct{} {
 	c.mu.Lock()

@@ -36,23 +36,6 @@ func (c *client) newPublish(payload []byte) mqttsn.Publish {
 	return mqttsn.Publish{QoS: mqttsn.QoS(cfg.QoS), TopicIDType: cfg.TopicType, TopicID: c.topicID, Data: payload}
 }
 
-// waitUntil sleeps until t or the end of the run; it reports false when the
-// run ended.
-func (r *runner) waitUntil(tm *time.Timer, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return true
-	}
-	tm.Reset(d)
-	select {
-	case <-tm.C:
-		return true
-	case <-r.stop:
-		tm.Stop()
-		return false
-	}
-}
-
 // publishUnacked sends QoS -1/0 PUBLISHes for the clients cs from one
 // goroutine: whatever is due for a client goes out in one sendmmsg of up to
 // Batch datagrams (see driver).

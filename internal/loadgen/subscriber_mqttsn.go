@@ -186,7 +186,7 @@ func (s *snSubscriber) handle(b []byte, now int64, ans []byte) []byte {
 	case mqttsn.TypePubrel:
 		var m mqttsn.Pubrel
 		if _, err := m.Decode(b); err == nil {
-			a := mqttsn.Pubcomp{MsgID: m.MsgID}
+			a := mqttsn.Pubcomp(m)
 			ans, _ = a.AppendBinary(ans)
 		}
 	case mqttsn.TypeRegister:

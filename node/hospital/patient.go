@@ -130,8 +130,7 @@ func (p *patient) run(ctx context.Context) {
 	phase := time.Duration(splitmix(sc.Seed^uint64(p.idx)*0x9e3779b9)%uint64(iv)) + time.Millisecond
 	var pt clock.Timer
 	var tmu sync.Mutex
-	var fire func()
-	fire = func() {
+	fire := func() {
 		p.post(pevent{kind: evTick})
 		tmu.Lock()
 		pt.Reset(iv)

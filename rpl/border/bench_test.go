@@ -137,10 +137,9 @@ func BenchmarkMeshRealTime(b *testing.B) {
 // time that runs.
 func BenchmarkTenAreas1000Nodes(b *testing.B) {
 	w := newMesh(b, medium.Config{Range: 50, Seed: 1})
-	var routers []*Router
 	for a := 0; a < 10; a++ {
 		ox := float64(a) * 400
-		routers = append(routers, w.addArea(a+1, medium.Position{X: ox + 100, Y: 100}, dodag.Config{}))
+		w.addArea(a+1, medium.Position{X: ox + 100, Y: 100}, dodag.Config{})
 		tp := randomTopo(100, 200, 50, uint64(a))
 		for i := 1; i < len(tp.pos); i++ {
 			w.addNode(a+1, i, medium.Position{X: tp.pos[i].X + ox, Y: tp.pos[i].Y}, stack.Config{})

@@ -18,14 +18,13 @@ var epoch = time.Unix(1_700_000_000, 0)
 // mesh is an in-process test network on a virtual clock: one medium, one
 // or more border routers, and nodes.
 type mesh struct {
-	t      testing.TB
-	clk    *clock.Virtual
-	m      *medium.Medium
-	areas  []*Router
-	nodes  []*stack.Stack
-	macs   []ieee802154.Address
-	start  time.Time
-	rplCfg dodag.Config
+	t     testing.TB
+	clk   *clock.Virtual
+	m     *medium.Medium
+	areas []*Router
+	nodes []*stack.Stack
+	macs  []ieee802154.Address
+	start time.Time
 }
 
 func nodeMAC(area, i int) ieee802154.ExtAddr {

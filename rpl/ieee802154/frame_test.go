@@ -242,7 +242,7 @@ func TestInvalidFrameControl(t *testing.T) {
 		"version 2":          {0x2001 | 0x8800, ErrUnsupported},
 		"dst mode 1":         {0x0401, ErrAddrMode},
 		"src mode 1":         {0x4001 | 0x0800, ErrAddrMode},
-		"compression no src": {0x0841 | 0, ErrAddrMode},
+		"compression no src": {0x0841, ErrAddrMode},
 		"compression no dst": {0x8041, ErrAddrMode},
 	}
 	for name, c := range cases {

@@ -24,9 +24,8 @@ var (
 
 // Well-known multicast groups every node belongs to.
 var (
-	AllNodes     = netip.MustParseAddr("ff02::1")  // RFC 4291 §2.7.1
-	AllRPLNodes  = netip.MustParseAddr("ff02::1a") // RFC 6550 §20.19
-	linkLocalPfx = netip.MustParsePrefix("fe80::/64")
+	AllNodes    = netip.MustParseAddr("ff02::1")  // RFC 4291 §2.7.1
+	AllRPLNodes = netip.MustParseAddr("ff02::1a") // RFC 6550 §20.19
 )
 
 // Stack is one node's network stack: 802.15.4 MAC with acknowledgments,

@@ -15,8 +15,7 @@ func record(cfg Config) (*clock.Virtual, *Timer, *[]time.Duration) {
 	v := clock.NewVirtual(epoch)
 	cfg.Clock = v
 	var at []time.Duration
-	var tm *Timer
-	tm = New(cfg, func() { at = append(at, v.Since(epoch)) })
+	tm := New(cfg, func() { at = append(at, v.Since(epoch)) })
 	return v, tm, &at
 }
 

@@ -64,12 +64,6 @@ func (t *tap) contains(needle []byte) bool {
 	return false
 }
 
-func (t *tap) count() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return len(t.seen)
-}
-
 func listen(t *testing.T) net.PacketConn {
 	t.Helper()
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
