@@ -114,7 +114,8 @@ func (p *patient) run(ctx context.Context) {
 	clk := p.s.clk
 	sc := p.s.sc
 	p.wake = make(chan struct{}, 1)
-	p.busy.Add(1) // until the first arrival is queued
+	// p.busy was raised by the caller (Sim.Run) before starting this
+	// goroutine; it is lowered once the first arrival is queued.
 	// The itinerary, as timers.
 	for i, l := range p.legs {
 		if i == 0 {

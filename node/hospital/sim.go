@@ -161,6 +161,10 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	var wg sync.WaitGroup
 	for _, p := range s.patients {
 		wg.Add(1)
+		// Busy from before the goroutine starts until run has armed its
+		// timers and queued the first arrival: otherwise a driver that
+		// starts first sees nothing pending and jumps to the end.
+		p.busy.Add(1)
 		go func() {
 			defer wg.Done()
 			p.run(rctx)
