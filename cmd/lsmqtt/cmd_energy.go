@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/lsmqtt/lsmqtt/node/eval"
-	"github.com/lsmqtt/lsmqtt/node/eval/evalplot"
 	"github.com/lsmqtt/lsmqtt/node/measure"
 	"github.com/lsmqtt/lsmqtt/node/profile"
 	"github.com/lsmqtt/lsmqtt/node/sensors"
@@ -49,26 +48,13 @@ func init() {
 }
 
 func runEnergy(c *cli.Context) error {
-	p, err := profile.Load(c.String("profile"))
+	p, err := profileFlag(c)
 	if err != nil {
 		return err
 	}
-	if d := c.Float64("derating"); c.IsSet("derating") {
-		p = p.Clone()
-		p.Battery.Derating = d
-		if err := p.Validate(); err != nil {
-			return fmt.Errorf("--derating: %w", err)
-		}
-	}
-	var schemes []eval.Scheme
-	for _, v := range c.StringSlice("suite") {
-		for _, name := range strings.Split(v, ",") {
-			s, err := eval.ParseScheme(strings.TrimSpace(name))
-			if err != nil {
-				return fmt.Errorf("--suite: %w", err)
-			}
-			schemes = append(schemes, s)
-		}
+	schemes, err := schemesFlag(c)
+	if err != nil {
+		return err
 	}
 	if n := c.Int("session"); n < 1 {
 		return fmt.Errorf("--session %d: want at least 1", n)
@@ -99,12 +85,8 @@ func runEnergy(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if dir := c.String("plot"); dir != "" {
-		paths, err := evalplot.WriteAll(r, dir)
-		if err != nil {
-			return err
-		}
-		logger.Info("charts written", "files", paths)
+	if err := plotFlag(c, r); err != nil {
+		return err
 	}
 	out := c.App.Writer
 	if c.Bool("json") {

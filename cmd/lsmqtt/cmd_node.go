@@ -19,7 +19,6 @@ import (
 	"github.com/lsmqtt/lsmqtt/mqttsn"
 	"github.com/lsmqtt/lsmqtt/node/area"
 	"github.com/lsmqtt/lsmqtt/node/eval"
-	"github.com/lsmqtt/lsmqtt/node/eval/evalplot"
 	"github.com/lsmqtt/lsmqtt/node/fleet"
 	"github.com/lsmqtt/lsmqtt/node/measure"
 	"github.com/lsmqtt/lsmqtt/node/mobility"
@@ -118,26 +117,13 @@ func nodeMeasureCommand() *cli.Command {
 }
 
 func runNodeMeasure(c *cli.Context) error {
-	p, err := profile.Load(c.String("profile"))
+	p, err := profileFlag(c)
 	if err != nil {
 		return err
 	}
-	if c.IsSet("derating") {
-		p = p.Clone()
-		p.Battery.Derating = c.Float64("derating")
-		if err := p.Validate(); err != nil {
-			return fmt.Errorf("--derating: %w", err)
-		}
-	}
-	var schemes []eval.Scheme
-	for _, v := range c.StringSlice("suite") {
-		for _, name := range strings.Split(v, ",") {
-			s, err := eval.ParseScheme(strings.TrimSpace(name))
-			if err != nil {
-				return fmt.Errorf("--suite: %w", err)
-			}
-			schemes = append(schemes, s)
-		}
+	schemes, err := schemesFlag(c)
+	if err != nil {
+		return err
 	}
 	q := c.Int("qos")
 	if q < 0 || q > 2 {
@@ -160,12 +146,8 @@ func runNodeMeasure(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if dir := c.String("plot"); dir != "" {
-		paths, err := evalplot.WriteAll(rep, dir)
-		if err != nil {
-			return err
-		}
-		logger.Info("charts written", "files", paths)
+	if err := plotFlag(c, rep); err != nil {
+		return err
 	}
 	out := c.App.Writer
 	if c.Bool("json") {
@@ -195,16 +177,9 @@ func runNodeMeasure(c *cli.Context) error {
 
 func runNode(c *cli.Context) error {
 	ctx := c.Context
-	p, err := profile.Load(c.String("profile"))
+	p, err := profileFlag(c)
 	if err != nil {
 		return err
-	}
-	if c.IsSet("derating") {
-		p = p.Clone()
-		p.Battery.Derating = c.Float64("derating")
-		if err := p.Validate(); err != nil {
-			return fmt.Errorf("--derating: %w", err)
-		}
 	}
 	modes := 0
 	for _, s := range []string{"udp", "medium", "demo"} {
