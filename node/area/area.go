@@ -51,14 +51,23 @@ type Config struct {
 	// TS runs a Trusted System in process with its registry at
 	// RegistryPath (required then): the gateway admits only registered
 	// nodes and relays their key requests to it.
-	TS            bool
-	RegistryPath  string
-	KeyLifetime   time.Duration // default 1 hour
-	AllowInsecure bool          // let nodes obtain paper-xor keys
+	TS           bool
+	RegistryPath string
+	// SharedTS, with TS, is a Trusted System shared with other areas (one
+	// hospital, one TS): the area uses it and its registry instead of
+	// starting its own (RegistryPath unused) and does not close them.
+	SharedTS       *ts.Service
+	SharedRegistry *registry.Registry
+	KeyLifetime    time.Duration // default 1 hour
+	AllowInsecure  bool          // let nodes obtain paper-xor keys
 
 	// Gateway tunes the gateway (Clock, Logger, Authenticator, Extensions
 	// and NotifyStarted are filled in).
 	Gateway gateway.Config
+	// PeerConn, with Gateway.Peering, is the gateway's socket for its
+	// peers (session handover, docs/protocol.md "Handover"): the area
+	// serves it (gateway.ServePeers) and closes it on Close.
+	PeerConn net.PacketConn
 	// BrokerTCP, if set, is the embedded broker's MQTT listener address.
 	BrokerTCP string
 
@@ -79,6 +88,7 @@ type Area struct {
 
 	udp       *net.UDPConn
 	ownMedium bool
+	sharedTS  bool
 	cancel    context.CancelFunc
 	serving   sync.WaitGroup
 	once      sync.Once
@@ -133,17 +143,25 @@ func Start(ctx context.Context, cfg Config) (a *Area, err error) {
 	if gcfg.AdvertiseInterval == 0 {
 		gcfg.AdvertiseInterval = -1
 	}
+	if cfg.TS && cfg.SharedTS != nil {
+		if cfg.SharedRegistry == nil {
+			return nil, errors.New("area: SharedTS needs its SharedRegistry")
+		}
+		a.TS, a.Registry, a.sharedTS = cfg.SharedTS, cfg.SharedRegistry, true
+	}
 	if cfg.TS {
-		if cfg.RegistryPath == "" {
-			return nil, errors.New("area: TS needs a RegistryPath")
-		}
-		if a.Registry, err = registry.Open(cfg.RegistryPath, registry.Options{Clock: cfg.Clock}); err != nil {
-			return nil, err
-		}
-		a.TS, err = ts.NewService(ts.Config{Registry: a.Registry, KeyLifetime: cfg.KeyLifetime,
-			AllowInsecure: cfg.AllowInsecure, Clock: cfg.Clock, Logger: cfg.Logger.With("part", "ts")})
-		if err != nil {
-			return nil, err
+		if a.TS == nil {
+			if cfg.RegistryPath == "" {
+				return nil, errors.New("area: TS needs a RegistryPath")
+			}
+			if a.Registry, err = registry.Open(cfg.RegistryPath, registry.Options{Clock: cfg.Clock}); err != nil {
+				return nil, err
+			}
+			a.TS, err = ts.NewService(ts.Config{Registry: a.Registry, KeyLifetime: cfg.KeyLifetime,
+				AllowInsecure: cfg.AllowInsecure, Clock: cfg.Clock, Logger: cfg.Logger.With("part", "ts")})
+			if err != nil {
+				return nil, err
+			}
 		}
 		gcfg.Authenticator = &Admission{Name: cfg.Name, Verifier: a.TS.Verifier()}
 		ext := map[byte]gateway.ExtensionHandler{}
@@ -217,6 +235,15 @@ func Start(ctx context.Context, cfg Config) (a *Area, err error) {
 			return nil, ctx.Err()
 		}
 	}
+	if cfg.PeerConn != nil && gcfg.Peering != nil {
+		a.serving.Add(1)
+		go func() {
+			defer a.serving.Done()
+			if err := a.Gateway.ServePeers(sctx, cfg.PeerConn); err != nil && sctx.Err() == nil {
+				cfg.Logger.Warn("area: gateway stopped serving peers", "err", err)
+			}
+		}()
+	}
 	return a, nil
 }
 
@@ -271,10 +298,13 @@ func (a *Area) Close() error {
 		if a.udp != nil {
 			a.udp.Close()
 		}
-		if a.TS != nil {
+		if a.cfg.PeerConn != nil {
+			a.cfg.PeerConn.Close()
+		}
+		if a.TS != nil && !a.sharedTS {
 			a.TS.Close()
 		}
-		if a.Registry != nil {
+		if a.Registry != nil && !a.sharedTS {
 			a.Registry.Close()
 		}
 	})

@@ -104,6 +104,19 @@ type Config struct {
 	KeepAlive     time.Duration
 	RetryInterval time.Duration
 	MaxRetries    int
+	// NoHandover makes every move to another area's gateway a full
+	// connect (CONNECT with admission, REGISTER), as a node without
+	// session handover does: the baseline the handover is measured
+	// against. By default a move resumes the session (Move).
+	NoHandover bool
+	// FollowAdvertise makes a UDP mote that hears an ADVERTISE from a
+	// gateway other than its own move there (for a node that hears one
+	// area's gateway at a time).
+	FollowAdvertise bool
+	// OnMove, when set, is told of every move, on the goroutine that made
+	// it; it must not block.
+	OnMove func(MoveRecord)
+
 	// ReconnectInterval is the wait before connecting again after a
 	// failure (default 30 s).
 	ReconnectInterval time.Duration

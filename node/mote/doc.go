@@ -41,6 +41,33 @@
 //
 // Suites: ascon128 (default), aes128-ccm8, and paper-xor only when named.
 //
+// # Moving between areas (session handover)
+//
+// The mote's MQTT-SN client is a gateway/handoverclient Node: its first
+// connect is a full one (CONNECT with the admission proof, REGISTER of its
+// topics), after which the gateway gives it a session token (HO-TOKEN).
+// When the mote finds itself in another area it resumes its session at
+// that area's gateway (HO-RESUME naming its home gateway and the token;
+// the visited gateway fetches the session from the home one) and carries
+// on with the same client id, topic ids and payload keys; a publish that
+// was in flight goes out again there (a duplicate only as QoS 1 allows).
+// If the resume fails (unknown or unreachable home, refused, expired
+// token) it connects afresh there. How the mote learns it moved:
+//
+//   - mesh (MeshTransport): it joined another DODAG — its RPL root, where
+//     the gateway is, changed. Once that root acknowledged its DAO, a
+//     running mote (Run) moves at once, even with a publish in flight.
+//   - its owner tells it: UDPTransport.SetGateway(addr) (a running mote
+//     follows at once), or Mote.Move(ctx, addr) for a mote driven by hand.
+//   - Config.FollowAdvertise: a UDP mote that hears another gateway's
+//     ADVERTISE moves there.
+//
+// Any Connect (and so any publish) also moves the session when the
+// transport names another gateway than the one the mote is connected to.
+// Config.NoHandover makes every move a full connect instead (the baseline
+// the handover is measured against), Config.OnMove is told of each move,
+// Mote.Moves lists them and Stats counts Moves, Handovers and Fallbacks.
+//
 // # Energy
 //
 // A node/energy Meter accounts for:

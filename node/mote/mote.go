@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lsmqtt/lsmqtt/gateway/handoverclient"
 	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
 	"github.com/lsmqtt/lsmqtt/mqttsn/client"
@@ -37,8 +38,8 @@ type Mote struct {
 	reader  *tsclient.Reader // opens what the mote subscribed to (ReaderCreds)
 
 	busy   atomic.Int32
-	cl     atomic.Pointer[client.Client]
-	connMu sync.Mutex // serialises Connect
+	ho     atomic.Pointer[handoverclient.Node]
+	connMu sync.Mutex // serialises Connect and Move
 
 	// opMu serialises the mote's own work (samples, publishes, connects):
 	// a mote has one CPU.
@@ -55,6 +56,10 @@ type Mote struct {
 	stats   Stats
 	closed  bool
 	onRecv  func(Received)
+	moves   []MoveRecord
+	// wake is closed (and replaced) when the transport says the gateway
+	// may have changed.
+	wake chan struct{}
 }
 
 type pendingAlarm struct {
@@ -101,6 +106,7 @@ func New(cfg Config) (*Mote, error) {
 		monitor: sensors.NewMonitor(*cfg.Thresholds),
 	}
 	m.ecg = m.patient.ECG()
+	m.wake = make(chan struct{})
 	m.acct = newRadioAccount(m.meter, !cfg.IgnoreOverheard)
 	for i, k := range []string{KindVitals, KindAlarm, KindECG} {
 		m.topics[i] = Topic(cfg.Area, cfg.Patient, k)
@@ -147,6 +153,7 @@ func New(cfg Config) (*Mote, error) {
 		return nil, fmt.Errorf("mote: unknown protection %d", cfg.Protection)
 	}
 	cfg.Transport.attach(m.acct)
+	cfg.Transport.notify(m.transportMoved)
 	return m, nil
 }
 
@@ -168,7 +175,12 @@ func (m *Mote) Meter() *energy.Meter { return m.meter }
 // while any mote is busy.
 func (m *Mote) Busy() bool { return m.busy.Load() > 0 }
 
-func (m *Mote) client() *client.Client { return m.cl.Load() }
+func (m *Mote) client() *client.Client {
+	if n := m.ho.Load(); n != nil {
+		return n.Client()
+	}
+	return nil
+}
 
 // advance brings the meter up to the clock.
 func (m *Mote) advance() {
@@ -195,6 +207,12 @@ func (m *Mote) Snapshot() energy.Snapshot {
 // the rest.
 func (m *Mote) Run(ctx context.Context) error {
 	defer m.shutdown()
+	var follow sync.WaitGroup
+	defer follow.Wait()
+	fctx, stop := context.WithCancel(ctx)
+	defer stop()
+	follow.Add(1)
+	go func() { defer follow.Done(); m.follow(fctx) }()
 	m.opMu.Lock()
 	m.sampleAllLocked(ctx)
 	m.opMu.Unlock()
@@ -314,54 +332,38 @@ func (m *Mote) setError(err error) {
 // Connect makes sure the mote is connected to its gateway: it waits for the
 // transport (a mesh node joins its DODAG), CONNECTs (answering the
 // gateway's admission challenge) and registers its topics. It is a no-op
-// when the mote is connected already.
+// when the mote is connected already. When the transport's gateway is not
+// the one the mote is connected to (the mote is in another area now), it
+// moves its session there as Move does.
 func (m *Mote) Connect(ctx context.Context) error {
 	m.busy.Add(1)
 	defer m.busy.Add(-1)
 	m.connMu.Lock()
 	defer m.connMu.Unlock()
-	for !m.cfg.Transport.Ready() {
-		// Waiting for the mesh is not work in flight: let time run.
-		m.busy.Add(-1)
-		err := sleep(ctx, m.clk, 250*time.Millisecond)
-		m.busy.Add(1)
-		if err != nil {
-			return err
-		}
+	if err := m.waitReady(ctx); err != nil {
+		return err
 	}
 	gw := m.cfg.Transport.Gateway()
 	if gw == nil {
 		return errors.New("mote: no gateway address")
 	}
-	c := m.client()
-	if c == nil {
-		m.mu.Lock()
-		if m.closed {
-			m.mu.Unlock()
-			return net.ErrClosed
-		}
-		c = client.New(m.cfg.Transport.Conn(), gw, client.Config{
-			ClientID:      m.cfg.ID,
-			KeepAlive:     m.cfg.KeepAlive,
-			CleanSession:  true,
-			RetryInterval: m.cfg.RetryInterval,
-			MaxRetries:    m.cfg.MaxRetries,
-			Clock:         m.clk,
-			Logger:        m.cfg.Logger,
-			OnUnsolicited: m.onUnsolicited,
-			OnPublish:     m.onPublish,
-		})
-		m.cl.Store(c)
-		m.mu.Unlock()
+	n, err := m.node(gw)
+	if err != nil {
+		return err
 	}
-	same := c.Gateway() != nil && c.Gateway().String() == gw.String()
+	c := n.Client()
+	same := sameAddr(c.Gateway(), gw)
 	if c.State() == client.StateActive && same {
 		return nil
 	}
-	if !same {
-		c.SetGateway(gw)
+	if !same && m.connected() {
+		m.moveLocked(ctx, n, gw)
+		if c.State() == client.StateActive {
+			return nil
+		}
 	}
-	if err := c.Connect(ctx); err != nil {
+	c.SetGateway(gw)
+	if err := n.Connect(ctx); err != nil {
 		m.mu.Lock()
 		m.stats.ConnectFailures++
 		m.mu.Unlock()
@@ -370,42 +372,78 @@ func (m *Mote) Connect(ctx context.Context) error {
 	m.mu.Lock()
 	m.stats.Connects++
 	m.mu.Unlock()
-	n := 2
-	if m.cfg.ECGBatch > 0 {
-		n = 3
-	}
-	for _, t := range m.topics[:n] {
-		if _, err := c.Register(ctx, t); err != nil {
-			return fmt.Errorf("mote %s: register %s: %w", m.cfg.ID, t, err)
+	return nil
+}
+
+// waitReady waits until the transport can carry datagrams. Waiting for the
+// mesh is not work in flight: time may run meanwhile.
+func (m *Mote) waitReady(ctx context.Context) error {
+	for !m.cfg.Transport.Ready() {
+		m.mu.Lock()
+		wake := m.wake
+		m.mu.Unlock()
+		m.busy.Add(-1)
+		err := sleepOr(ctx, m.clk, 250*time.Millisecond, wake)
+		m.busy.Add(1)
+		if err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// onUnsolicited answers the gateway's admission challenge (TS-CHALLENGE)
-// with a proof of the PSS (tsclient.Prove): HMAC-SHA256 under a key
-// derived from the PSS.
-func (m *Mote) onUnsolicited(msg mqttsn.Message, _ net.Addr) {
-	ch, ok := msg.(*mqttsn.TSChallenge)
-	if !ok || m.cfg.Creds == nil || m.cfg.Protection != ProtectTS {
-		return
+// node returns the mote's handover client, made on first use for gw.
+func (m *Mote) node(gw net.Addr) (*handoverclient.Node, error) {
+	if n := m.ho.Load(); n != nil {
+		return n, nil
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, net.ErrClosed
+	}
+	topics := m.topics[:2]
+	if m.cfg.ECGBatch > 0 {
+		topics = m.topics[:3]
+	}
+	ccfg := client.Config{
+		ClientID:      m.cfg.ID,
+		KeepAlive:     m.cfg.KeepAlive,
+		CleanSession:  true,
+		RetryInterval: m.cfg.RetryInterval,
+		MaxRetries:    m.cfg.MaxRetries,
+		Clock:         m.clk,
+		Logger:        m.cfg.Logger,
+		OnPublish:     m.onPublish,
+	}
+	if m.cfg.FollowAdvertise {
+		ccfg.OnAdvertise = m.onAdvertise
+	}
+	hcfg := handoverclient.Config{Client: ccfg, Topics: topics}
+	if m.cfg.Creds != nil && m.cfg.Protection == ProtectTS {
+		hcfg.Prove = m.prove
+	}
+	n := handoverclient.New(m.cfg.Transport.Conn(), gw, hcfg)
+	m.ho.Store(n)
+	return n, nil
+}
+
+// prove answers the gateway's admission challenge (TS-CHALLENGE), or a
+// visited gateway's request for a proof in a resume, with a proof of the
+// PSS (tsclient.Prove): HMAC-SHA256 under a key derived from the PSS.
+func (m *Mote) prove(ch *mqttsn.TSChallenge) (*mqttsn.TSProof, error) {
 	_, _ = m.meter.Crypto(energy.NoSuite, energy.KDF, 0, 0)
 	_, _ = m.meter.Crypto(energy.NoSuite, energy.Hash, 64+ch.Len(), 0)
 	_, _ = m.meter.Crypto(energy.NoSuite, energy.Hash, 64+32, 0)
 	proof, err := tsclient.Prove(m.cfg.Creds, ch)
 	if err != nil {
 		m.setError(err)
-		return
-	}
-	if c := m.client(); c != nil {
-		if err := c.Send(proof); err != nil {
-			m.setError(err)
-		}
+		return nil, err
 	}
 	m.mu.Lock()
 	m.stats.Challenges++
 	m.mu.Unlock()
+	return proof, nil
 }
 
 // FetchKey makes sure the mote holds a payload key: under ProtectTS it
@@ -579,7 +617,7 @@ func (m *Mote) publishLocked(ctx context.Context, t int, qos mqttsn.QoS, pt []by
 	if m.esuite != energy.NoSuite {
 		_, _ = m.meter.Crypto(m.esuite, energy.Seal, len(pt), envelope.HeaderLen+len(topic))
 	}
-	if err := m.client().Publish(ctx, client.Named(topic), qos, false, env); err != nil {
+	if err := m.ho.Load().Publish(ctx, topic, qos, false, env); err != nil {
 		m.countFailure()
 		return fmt.Errorf("mote %s: publish %s: %w", m.cfg.ID, topic, err)
 	}
@@ -595,11 +633,12 @@ func (m *Mote) countFailure() {
 // shutdown ends Run: DISCONNECT without waiting (the clock may not be
 // advancing any more), then the client stops.
 func (m *Mote) shutdown() {
-	if c := m.cl.Swap(nil); c != nil {
+	if n := m.ho.Swap(nil); n != nil {
+		c := n.Client()
 		if c.State() == client.StateActive {
 			_ = c.Send(&mqttsn.Disconnect{})
 		}
-		c.Close()
+		n.Close()
 		st := c.Stats()
 		m.mu.Lock()
 		m.stats.MQTTSN = st
@@ -628,13 +667,25 @@ func (m *Mote) Close() error {
 
 // sleep waits d on c, or until ctx ends.
 func sleep(ctx context.Context, c clock.Clock, d time.Duration) error {
+	return sleepOr(ctx, c, d, nil)
+}
+
+// sleepOr waits d on c, or until wake is closed, or until ctx ends.
+func sleepOr(ctx context.Context, c clock.Clock, d time.Duration, wake <-chan struct{}) error {
 	ch := make(chan struct{})
 	t := c.AfterFunc(d, func() { close(ch) })
 	select {
 	case <-ch:
 		return nil
+	case <-wake:
+		t.Stop()
+		return nil
 	case <-ctx.Done():
 		t.Stop()
 		return ctx.Err()
 	}
+}
+
+func sameAddr(a, b net.Addr) bool {
+	return a != nil && b != nil && a.Network() == b.Network() && a.String() == b.String()
 }

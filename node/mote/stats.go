@@ -14,6 +14,11 @@ type Stats struct {
 	ConnectFailures uint64 `json:"connect_failures"`
 	Challenges      uint64 `json:"challenges"` // admission challenges answered
 	KeyRequests     uint64 `json:"key_requests"`
+	// Moves to another area's gateway (Move): Handovers resumed the
+	// session there, Fallbacks connected afresh (counted in Connects too).
+	Moves     uint64 `json:"moves"`
+	Handovers uint64 `json:"handovers"`
+	Fallbacks uint64 `json:"fallbacks"`
 
 	PublishedVitals uint64 `json:"published_vitals"`
 	PublishedAlarms uint64 `json:"published_alarms"`

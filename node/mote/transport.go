@@ -22,6 +22,10 @@ type Transport interface {
 
 	attach(a *radioAccount)
 	sync()
+	// notify installs the mote's hook, called (never under a lock the
+	// transport holds) when the gateway may have changed: a mesh node is
+	// Ready in a DODAG again, a UDP transport was pointed elsewhere.
+	notify(f func())
 }
 
 // accountRef is where a transport finds the accounting once a mote attaches.

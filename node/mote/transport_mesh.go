@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/rpl/border"
@@ -33,6 +35,9 @@ type MeshConfig struct {
 	Logger *slog.Logger
 }
 
+// lateJoinCheck bounds the wait for a DAO-ACK counted before it was seen.
+const lateJoinCheck = 10 * time.Second
+
 // MeshTransport carries the mote's datagrams over the emulated 6LoWPAN/RPL
 // mesh: its own rpl/stack node stack on a medium radio. Every frame the
 // stack sends or hears is accounted through the stack's frame hook.
@@ -40,21 +45,49 @@ type MeshTransport struct {
 	accountRef
 	st   *stack.Stack
 	conn *stack.UDPConn
+	clk  clock.Clock
 	gw   netip.AddrPort
 
 	mu      sync.Mutex
 	unacked uint64 // MAC attempts without an ACK already accounted
+	// The DAO-ACK count when the node joined its current DODAG (joins
+	// counts the DODAGs joined): Ready once the new DODAG acknowledged a
+	// DAO since.
+	joins, ackedAtJoin uint64
+	wasReady           bool
+	onReady            func() // the mote's: told when Ready turns true
+
+	// joining is set by OnJoin until Ready; while it is, every frame heard
+	// kicks the watcher, which looks at the stack outside its lock.
+	joining atomic.Bool
+	kick    chan struct{}
+	done    chan struct{}
+	watched sync.WaitGroup
 }
 
 // NewMeshTransport starts the mote's stack; it begins to solicit DIOs at
 // once and is Ready when it has joined a DODAG.
 func NewMeshTransport(cfg MeshConfig) (*MeshTransport, error) {
-	t := &MeshTransport{gw: cfg.Gateway}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	t := &MeshTransport{gw: cfg.Gateway, clk: cfg.Clock, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	sc := cfg.Stack
 	sc.Addr, sc.Radio, sc.Clock, sc.Seed, sc.Logger = cfg.Addr, cfg.Radio, cfg.Clock, cfg.Seed, cfg.Logger
 	sc.OnFrame = func(d stack.Dir, n int) {
 		if a := t.get(); a != nil {
 			a.frame(d, n)
+		}
+		if d == stack.Rx && t.joining.Load() {
+			t.poke()
+		}
+	}
+	userJoin := sc.OnJoin
+	sc.OnJoin = func(root, addr netip.Addr) {
+		t.joining.Store(true)
+		t.poke()
+		if userJoin != nil {
+			userJoin(root, addr)
 		}
 	}
 	st, err := stack.New(sc)
@@ -67,7 +100,36 @@ func NewMeshTransport(cfg MeshConfig) (*MeshTransport, error) {
 		return nil, err
 	}
 	t.st, t.conn = st, conn
+	t.watched.Add(1)
+	go t.watch()
 	return t, nil
+}
+
+// poke wakes the watcher; it runs under the stack's lock, so it only
+// signals.
+func (t *MeshTransport) poke() {
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+// watch notes the DAO-ACK count of every DODAG the node joins (a DAO goes
+// out no sooner than DAODelay/2 after the join, RFC 6550 §9.5, so the count
+// taken here precedes its acknowledgement) and tells the mote when the node
+// is Ready in it.
+func (t *MeshTransport) watch() {
+	defer t.watched.Done()
+	for {
+		select {
+		case <-t.done:
+			return
+		case <-t.kick:
+		}
+		if t.Ready() {
+			t.joining.Store(false)
+		}
+	}
 }
 
 // Stack returns the mote's network stack (counters, RPL status).
@@ -92,12 +154,39 @@ func (t *MeshTransport) Gateway() net.Addr {
 // Ready implements Transport: the mote has joined a DODAG, has a global
 // address, and the root has acknowledged its DAO (so it has a route down
 // to the mote, RFC 6550 §9.3).
+//
+// After a move the node has joined another DODAG: it is Ready again once
+// that DODAG's root acknowledged a DAO.
 func (t *MeshTransport) Ready() bool {
-	if _, ok := t.st.GlobalAddr(); !ok {
-		return false
-	}
+	_, global := t.st.GlobalAddr()
 	st := t.st.Status()
-	return st.Joined && st.Stats.DAOAcked > 0
+	t.mu.Lock()
+	if st.Stats.Joins != t.joins {
+		t.joins, t.ackedAtJoin = st.Stats.Joins, st.Stats.DAOAcked
+		if st.Stats.Joins <= 1 {
+			t.ackedAtJoin = 0 // the first DODAG: every acknowledgement is its own
+		}
+	}
+	// A count taken late (the watcher starved past the DAO-ACK) must not
+	// leave the node waiting for the next DAO refresh, minutes away.
+	late := st.Stats.DAOAcked > 0 && t.clk.Since(st.JoinedAt) > lateJoinCheck
+	ready := global && st.Joined && (st.Stats.DAOAcked > t.ackedAtJoin || late)
+	rose := ready && !t.wasReady
+	t.wasReady = ready
+	f := t.onReady
+	t.mu.Unlock()
+	if rose && f != nil {
+		f()
+	}
+	return ready
+}
+
+// notify implements Transport: f is told (on the transport's goroutine)
+// whenever the node becomes Ready, at first and after each move.
+func (t *MeshTransport) notify(f func()) {
+	t.mu.Lock()
+	t.onReady = f
+	t.mu.Unlock()
 }
 
 // Kind implements Transport.
@@ -106,6 +195,14 @@ func (t *MeshTransport) Kind() string { return "mesh" }
 // Close implements Transport: it closes the socket and the stack (and so
 // the radio).
 func (t *MeshTransport) Close() error {
+	t.mu.Lock()
+	select {
+	case <-t.done:
+	default:
+		close(t.done)
+	}
+	t.mu.Unlock()
+	t.watched.Wait()
 	t.conn.Close()
 	return t.st.Close()
 }

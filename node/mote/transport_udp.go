@@ -17,8 +17,11 @@ import (
 type UDPTransport struct {
 	accountRef
 	conn  *countingConn
-	gw    net.Addr
 	owned bool
+
+	mu      sync.Mutex
+	gw      net.Addr
+	onMoved func()
 }
 
 // DialUDP opens a UDP socket on an ephemeral port of the gateway address's
@@ -53,7 +56,33 @@ func NewUDPTransport(conn net.PacketConn, gw net.Addr, model LinkModel) *UDPTran
 func (t *UDPTransport) Conn() net.PacketConn { return t.conn }
 
 // Gateway implements Transport.
-func (t *UDPTransport) Gateway() net.Addr { return t.gw }
+func (t *UDPTransport) Gateway() net.Addr {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.gw
+}
+
+// SetGateway points the transport at another gateway: the node's owner
+// tells it that it is in another area now. A running mote (Run) moves its
+// session there at once (Mote.Move).
+func (t *UDPTransport) SetGateway(gw net.Addr) {
+	if f := t.setGateway(gw); f != nil {
+		f()
+	}
+}
+
+func (t *UDPTransport) setGateway(gw net.Addr) (notify func()) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.gw = gw
+	return t.onMoved
+}
+
+func (t *UDPTransport) notify(f func()) {
+	t.mu.Lock()
+	t.onMoved = f
+	t.mu.Unlock()
+}
 
 // Ready implements Transport: a UDP socket is always ready.
 func (t *UDPTransport) Ready() bool { return true }
