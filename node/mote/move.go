@@ -151,3 +151,10 @@ func (m *Mote) onAdvertise(g client.Gateway) {
 	}
 	u.SetGateway(g.Addr)
 }
+
+// HasToken reports whether the mote holds a session token from its
+// gateway, with which it can resume its session in another area.
+func (m *Mote) HasToken() bool {
+	n := m.ho.Load()
+	return n != nil && n.Token() != nil
+}

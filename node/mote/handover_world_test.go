@@ -1,0 +1,287 @@
+package mote_test
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/lsmqtt/lsmqtt/gateway"
+	"github.com/lsmqtt/lsmqtt/internal/clock"
+	"github.com/lsmqtt/lsmqtt/node/area"
+	"github.com/lsmqtt/lsmqtt/node/mote"
+	"github.com/lsmqtt/lsmqtt/node/vtime"
+	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
+	"github.com/lsmqtt/lsmqtt/rpl/medium"
+	"github.com/lsmqtt/lsmqtt/trust/registry"
+	"github.com/lsmqtt/lsmqtt/trust/ts"
+	"github.com/lsmqtt/lsmqtt/trust/tsclient"
+)
+
+// hoWorld is two areas (gateway with peering, embedded broker, and a
+// border router on one shared radio medium, or a UDP socket), one Trusted
+// System, and a caregiver subscribed on both brokers, on a virtual clock.
+type hoWorld struct {
+	t     testing.TB
+	ctx   context.Context
+	clk   *clock.Virtual
+	drv   *vtime.Driver
+	md    *medium.Medium // nil over UDP
+	reg   *registry.Registry
+	svc   *ts.Service
+	areas [2]*area.Area
+	peers [2]*countingPeer
+	cg    *tsclient.Reader
+
+	deliveries atomic.Uint64
+	mu         sync.Mutex
+	got        []delivery
+	motes      []*mote.Mote
+}
+
+// delivery is one message the caregiver got, from area (0 or 1) at (the
+// virtual clock).
+type delivery struct {
+	area  int
+	at    time.Time
+	topic string
+	env   []byte
+}
+
+// countingPeer counts a gateway's peer datagrams, so that the driver sees
+// them in flight between two gateways (loopback, outside the clock).
+type countingPeer struct {
+	net.PacketConn
+	in, out atomic.Uint64
+}
+
+func (c *countingPeer) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, a, err := c.PacketConn.ReadFrom(b)
+	if err == nil {
+		c.in.Add(1)
+	}
+	return n, a, err
+}
+
+func (c *countingPeer) WriteTo(b []byte, a net.Addr) (int, error) {
+	n, err := c.PacketConn.WriteTo(b, a)
+	if err == nil {
+		c.out.Add(1)
+	}
+	return n, err
+}
+
+// The areas' border routers (mesh) are 1000 m apart, far out of range.
+var routerPos = [2]medium.Position{{X: 0}, {X: 1000}}
+
+func newHOWorld(t testing.TB, mesh bool) *hoWorld {
+	t.Helper()
+	w := &hoWorld{t: t, ctx: context.Background(), clk: clock.NewVirtual(epoch)}
+	var err error
+	if w.reg, err = registry.Open(filepath.Join(t.TempDir(), "ts.db"), registry.Options{Clock: w.clk}); err != nil {
+		t.Fatal(err)
+	}
+	if w.svc, err = ts.NewService(ts.Config{Registry: w.reg, Clock: w.clk}); err != nil {
+		w.reg.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(w.close)
+	if mesh {
+		w.md = medium.New(medium.Config{Range: 50, Seed: 7, Clock: w.clk})
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		t.Fatal(err)
+	}
+	for i := range w.peers {
+		pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.peers[i] = &countingPeer{PacketConn: pc}
+	}
+	verify := gateway.VerifyProofFunc(func(ctx context.Context, gw, id string, ch, proof []byte) error {
+		v, err := w.svc.Verifier().VerifyAdmission(ctx, gw, id, ch, proof)
+		if err != nil {
+			return err
+		}
+		if !v.Admitted() {
+			return fmt.Errorf("%w: %v", gateway.ErrNotAdmitted, v.Status)
+		}
+		return nil
+	})
+	for i := range w.areas {
+		j := 1 - i
+		cfg := area.Config{Number: i + 1, Clock: w.clk, TS: true, SharedTS: w.svc, SharedRegistry: w.reg,
+			PeerConn: w.peers[i], UDP: !mesh, Mesh: mesh, Medium: w.md, RouterPosition: routerPos[i],
+			Gateway: gateway.Config{Peering: &gateway.PeeringConfig{Name: areaName(i), Verifier: verify,
+				Peers: []gateway.Peer{{Name: areaName(j), Addr: w.peers[j].LocalAddr().String(), Key: key}}}}}
+		a, err := area.Start(w.ctx, cfg)
+		if err != nil {
+			w.peers[i].Close()
+			t.Fatal(err)
+		}
+		w.areas[i] = a
+	}
+	// The caregivers' station, on both brokers.
+	p, err := w.reg.RegisterCaregiver("station")
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := &tsclient.Credentials{Name: p.Name, Kind: string(p.Kind), PSS: append([]byte(nil), p.PSS...)}
+	p.Wipe()
+	if w.cg, err = tsclient.NewReader(tsclient.ReaderConfig{Creds: creds, Exchanger: area.LocalExchanger{Service: w.svc}, Clock: w.clk}); err != nil {
+		t.Fatal(err)
+	}
+	creds.Wipe()
+	for i, a := range w.areas {
+		a.Broker.Server().Topics.InlineSubscribe(mqtt.InlineSubscription{
+			Subscription: packets.Subscription{Filter: "ward/+/patient/+/#", Identifier: 1 << 20, Qos: 1},
+			Handler: func(_ *mqtt.Client, _ packets.Subscription, pk packets.Packet) {
+				w.mu.Lock()
+				w.got = append(w.got, delivery{area: i, at: w.clk.Now(), topic: pk.TopicName, env: append([]byte(nil), pk.Payload...)})
+				w.mu.Unlock()
+				w.deliveries.Add(1)
+			},
+		})
+	}
+	w.drv = &vtime.Driver{Clock: w.clk, Busy: w.busy, Activity: w.activity}
+	return w
+}
+
+func areaName(i int) string { return fmt.Sprintf("gw-area%d", i+1) }
+
+func (w *hoWorld) close() {
+	w.mu.Lock()
+	ms := w.motes
+	w.mu.Unlock()
+	for _, m := range ms {
+		m.Close()
+	}
+	for i, a := range w.areas {
+		if a != nil {
+			a.Close()
+		} else if w.peers[i] != nil {
+			w.peers[i].Close()
+		}
+	}
+	if w.md != nil {
+		w.md.Close()
+	}
+	if w.cg != nil {
+		w.cg.Close()
+	}
+	w.svc.Close()
+	w.reg.Close()
+}
+
+// busy: a mote is working, or datagrams are on their way outside the
+// clock (between the motes' sockets and the gateways, between the gateways).
+func (w *hoWorld) busy() bool {
+	w.mu.Lock()
+	ms := w.motes
+	w.mu.Unlock()
+	var sent, recv uint64
+	for _, m := range ms {
+		if m.Busy() {
+			return true
+		}
+		s, r := m.Datagrams()
+		sent += s
+		recv += r
+	}
+	var in, out uint64
+	for _, a := range w.areas {
+		g := a.Gateway.Stats()
+		in += g.MessagesIn
+		out += g.MessagesOut
+	}
+	if w.md == nil && (sent > in || out > recv) {
+		return true
+	}
+	return w.peers[0].out.Load()+w.peers[1].out.Load() > w.peers[0].in.Load()+w.peers[1].in.Load()
+}
+
+func (w *hoWorld) activity() uint64 {
+	var n uint64
+	if w.md != nil {
+		n = w.md.Stats().Frames
+	}
+	for i, a := range w.areas {
+		g := a.Gateway.Stats()
+		n += g.MessagesIn + g.MessagesOut + w.peers[i].in.Load() + w.peers[i].out.Load()
+	}
+	return n + w.deliveries.Load()
+}
+
+func (w *hoWorld) add(m *mote.Mote) {
+	w.mu.Lock()
+	w.motes = append(w.motes, m)
+	w.mu.Unlock()
+}
+
+func (w *hoWorld) register(name, group string) *tsclient.Credentials {
+	w.t.Helper()
+	p, err := w.reg.RegisterNode(name, group)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer p.Wipe()
+	if err := w.reg.Grant("station", group); err != nil {
+		w.t.Fatal(err)
+	}
+	return &tsclient.Credentials{Name: p.Name, Kind: string(p.Kind), PSS: append([]byte(nil), p.PSS...),
+		Sender: p.Sender, Group: p.Group}
+}
+
+// deliveredSince returns the deliveries from index i on.
+func (w *hoWorld) deliveredSince(i int) []delivery {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]delivery(nil), w.got[min(i, len(w.got)):]...)
+}
+
+func (w *hoWorld) delivered() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.got)
+}
+
+// do runs f while driving the clock, failing the test on error.
+func (w *hoWorld) do(what string, max time.Duration, f func(ctx context.Context) error) {
+	w.t.Helper()
+	if err := w.drv.Do(w.ctx, max, f); err != nil {
+		w.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// meshMote attaches a mote's radio at pos and starts its stack.
+func (w *hoWorld) meshMote(i int, pos medium.Position, cfg mote.Config) (*mote.Mote, *mote.MeshTransport, ieee802154.Address) {
+	w.t.Helper()
+	mac := ieee802154.ExtAddr{0x02, 0, 0, 0x01, 0, 0, 0, byte(i)}
+	port, err := w.md.Attach(ieee802154.Ext(mac), uint16(0x100+i))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.md.SetPosition(ieee802154.Ext(mac), pos)
+	tr, err := mote.NewMeshTransport(mote.MeshConfig{Addr: mac, Radio: port, Clock: w.clk, Seed: uint64(i)})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	cfg.Transport, cfg.Clock = tr, w.clk
+	m, err := mote.New(cfg)
+	if err != nil {
+		tr.Close()
+		w.t.Fatal(err)
+	}
+	w.add(m)
+	return m, tr, ieee802154.Ext(mac)
+}

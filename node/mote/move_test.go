@@ -1,0 +1,91 @@
+package mote_test
+
+import (
+	"context"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/lsmqtt/lsmqtt/mqttsn"
+	"github.com/lsmqtt/lsmqtt/node/mote"
+)
+
+// A mote told it moved resumes its session at the visited gateway (no
+// CONNECT, no admission proof, no REGISTER), publishes there, and moves
+// back the same way; with NoHandover it connects afresh instead.
+func TestMoveResumesAtVisitedGateway(t *testing.T) {
+	w := newHOWorld(t, false)
+	gws := [2]net.Addr{}
+	for i, a := range w.areas {
+		ua, err := net.ResolveUDPAddr("udp", a.UDPAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		gws[i] = ua
+	}
+	for _, noHO := range []bool{false, true} {
+		name := map[bool]string{false: "z1-resume", true: "z1-full"}[noHO]
+		creds := w.register(name, name)
+		tr, err := mote.DialUDP(w.areas[0].UDPAddr(), mote.DefaultLinkModel())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var told []mote.MoveRecord
+		m, err := mote.New(mote.Config{Creds: creds, Transport: tr, Clock: w.clk, Manual: true, RoutineQoS: mqttsn.QoS1,
+			NoHandover: noHO, OnMove: func(r mote.MoveRecord) { told = append(told, r) }})
+		if err != nil {
+			tr.Close()
+			t.Fatal(err)
+		}
+		w.add(m)
+		w.do("connect", time.Minute, m.Connect)
+		if ok, _ := w.drv.Await(w.ctx, m.HasToken, 10*time.Second); !ok {
+			t.Fatal("no session token after the connect")
+		}
+		w.do("publish in A", time.Minute, m.PublishVitals)
+		for k, to := range []int{1, 0, 1} {
+			var rec mote.MoveRecord
+			var moved bool
+			w.do("move", time.Minute, func(ctx context.Context) (err error) {
+				rec, moved, err = m.Move(ctx, gws[to])
+				return err
+			})
+			if !moved || rec.Resumed == noHO || rec.To != gws[to].String() || rec.Err != "" {
+				t.Fatalf("%s move %d: moved %v, record %+v", name, k, moved, rec)
+			}
+			before := w.delivered()
+			w.do("publish", time.Minute, m.PublishVitals)
+			ok, _ := w.drv.Await(w.ctx, func() bool { return w.delivered() > before }, 10*time.Second)
+			if !ok {
+				t.Fatalf("%s move %d: nothing delivered after it", name, k)
+			}
+			if d := w.deliveredSince(before); d[0].area != to || d[0].topic != m.Topic(mote.KindVitals) {
+				t.Fatalf("%s move %d: delivered %q in area %d, want area %d", name, k, d[0].topic, d[0].area, to)
+			}
+			// Already there: nothing to do.
+			w.do("stay", time.Minute, func(ctx context.Context) (err error) {
+				_, moved, err = m.Move(ctx, gws[to])
+				return err
+			})
+			if moved {
+				t.Fatalf("%s: a move to the gateway it is at", name)
+			}
+		}
+		st := m.Stats()
+		want := mote.Stats{Moves: 3, Handovers: 3, Connects: 1, Challenges: 1}
+		if noHO {
+			want = mote.Stats{Moves: 3, Fallbacks: 3, Connects: 4, Challenges: 4}
+		}
+		if st.Moves != want.Moves || st.Handovers != want.Handovers || st.Fallbacks != want.Fallbacks ||
+			st.Connects != want.Connects || st.Challenges != want.Challenges || st.PublishFailures != 0 {
+			t.Fatalf("%s: stats %+v, want moves/handovers/fallbacks/connects/challenges %d/%d/%d/%d/%d", name, st,
+				want.Moves, want.Handovers, want.Fallbacks, want.Connects, want.Challenges)
+		}
+		if len(told) != 3 || len(m.Moves()) != 3 {
+			t.Fatalf("%s: OnMove told of %d moves, Moves lists %d", name, len(told), len(m.Moves()))
+		}
+		if st.KeyRequests != 1 {
+			t.Fatalf("%s: %d key requests: the payload key travels with the node, not the session", name, st.KeyRequests)
+		}
+	}
+}
