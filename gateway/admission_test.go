@@ -3,10 +3,12 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
 )
 
@@ -30,6 +32,7 @@ func freeExtTypes(t *testing.T, first, last mqttsn.MsgType, n int) []mqttsn.MsgT
 // a client whose proof is the nonce reversed.
 type challengeAuth struct {
 	chal, proof mqttsn.MsgType
+	nonce       []byte // when set, the nonce for every client; else "n0nce-" + client id
 	mu          sync.Mutex
 	reqs        []AdmitRequest
 }
@@ -37,8 +40,11 @@ type challengeAuth struct {
 func (a *challengeAuth) Admit(ctx context.Context, req *AdmitRequest) error {
 	a.mu.Lock()
 	a.reqs = append(a.reqs, *req)
-	a.mu.Unlock()
 	nonce := []byte("n0nce-" + req.ClientID)
+	if a.nonce != nil {
+		nonce = a.nonce
+	}
+	a.mu.Unlock()
 	ans, err := req.Exchange(ctx, &mqttsn.Unknown{MsgType: a.chal, Body: nonce})
 	if err != nil {
 		return err
@@ -119,22 +125,81 @@ func TestAdmissionChallengeRefused(t *testing.T) {
 	expect[*mqttsn.Disconnect](c)
 }
 
+// TestAdmissionChallengeUnanswered: a client that never answers is refused
+// after MaxRetries + 1 retry intervals. The challenge is retransmitted only
+// while the octets sent to the address stay within the octets it sent (no
+// amplification towards a spoofed source): a challenge longer than the
+// CONNECT is sent once; a 3-octet challenge to a 7-octet CONNECT is sent
+// twice (6 octets), not three times (9).
 func TestAdmissionChallengeUnanswered(t *testing.T) {
-	h, a := newAuthHarness(t)
-	c := h.client()
-	c.send(&mqttsn.Connect{ClientID: []byte("mute"), CleanSession: true, Duration: 60})
-	for i := 0; i <= 2; i++ { // the challenge and MaxRetries retransmissions
-		raw := c.recvRaw()
-		if mqttsn.MsgType(raw[1]) != a.chal {
-			t.Fatalf("% x", raw)
+	for _, tc := range []struct {
+		name       string
+		nonce      []byte // nil: "n0nce-" + client id, longer than the CONNECT
+		clientID   string
+		challenges int // sent in all, the first included
+	}{
+		{"challenge longer than CONNECT", nil, "mute", 1},
+		{"short challenge", []byte{0x5A}, "m", 2},
+		{"long CONNECT", []byte{0x5A}, "mute-client-1234", 3}, // 22 octets in: MaxRetries bounds
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, a := newAuthHarness(t)
+			a.mu.Lock()
+			a.nonce = tc.nonce
+			a.mu.Unlock()
+			c := h.client()
+			connect := &mqttsn.Connect{ClientID: []byte(tc.clientID), CleanSession: true, Duration: 60}
+			c.send(connect)
+			in := connect.Len()
+			out := 0
+			for i := 0; i <= 2; i++ { // MaxRetries = 2: three waits of RetryInterval
+				if i < tc.challenges {
+					raw := c.recvRaw()
+					if mqttsn.MsgType(raw[1]) != a.chal {
+						t.Fatalf("% x", raw)
+					}
+					out += len(raw)
+				}
+				waitTimerAt(t, h.clk, h.clk.Now().Add(5*time.Second))
+				h.clk.Advance(5 * time.Second)
+			}
+			// The client is refused once the last wait has run out (the
+			// refusal answers its CONNECT; it is not retransmitted).
+			if ack := expect[*mqttsn.Connack](c); ack.ReturnCode != mqttsn.RejectedNotSupported {
+				t.Fatal(ack.ReturnCode)
+			}
+			// Nothing else was sent: the next thing this address hears is
+			// the answer to its PINGREQ (DISCONNECT: it has no session).
+			c.send(&mqttsn.Pingreq{})
+			expect[*mqttsn.Disconnect](c)
+			st := h.g.Stats()
+			if st.Retransmissions != uint64(tc.challenges-1) {
+				t.Fatalf("retransmissions = %d, want %d", st.Retransmissions, tc.challenges-1)
+			}
+			if st.Clients["connecting"] != 0 || st.Sessions != 0 {
+				t.Fatalf("connect not ended: %+v", st)
+			}
+			if tc.challenges > 1 && out > in {
+				t.Fatalf("%d octets in, %d challenge octets out", in, out)
+			}
+		})
+	}
+}
+
+// waitTimerAt waits until clk has a timer due at exactly at (the exchange
+// re-arms its retry timer on its own goroutine; advancing before it has
+// would skip the wait).
+func waitTimerAt(t *testing.T, clk *clock.Virtual, at time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for {
+		if next, ok := clk.Next(); ok && next.Equal(at) {
+			return
 		}
-		h.clk.Advance(5 * time.Second)
-	}
-	if ack := expect[*mqttsn.Connack](c); ack.ReturnCode != mqttsn.RejectedNotSupported {
-		t.Fatal(ack.ReturnCode)
-	}
-	if n := h.g.Stats().Retransmissions; n != 2 {
-		t.Fatalf("retransmissions = %d", n)
+		if time.Now().After(deadline) {
+			t.Fatalf("no timer due at %v", at)
+		}
+		runtime.Gosched()
 	}
 }
 

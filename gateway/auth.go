@@ -30,10 +30,13 @@ type AdmitRequest struct {
 
 	// Exchange sends challenge to the client (normally an extension message
 	// of the Trusted System's range 0xA0–0xAF) and returns the client's
-	// answer: the next message in that range it sends. It retransmits the
-	// challenge every Config.RetryInterval, Config.MaxRetries times, before
-	// failing with ErrNoAnswer. The answer was decoded from a private copy of
-	// the datagram: the caller owns it.
+	// answer: the next message in that range it sends. It waits
+	// Config.RetryInterval, Config.MaxRetries + 1 times, before failing with
+	// ErrNoAnswer, and retransmits the challenge after each wait only while
+	// the octets it has sent the address stay within those the address sent
+	// (no amplification towards a spoofed source; a client that lost the
+	// challenge retransmits its CONNECT). The answer was decoded from a
+	// private copy of the datagram: the caller owns it.
 	Exchange func(ctx context.Context, challenge mqttsn.Message) (mqttsn.Message, error)
 }
 

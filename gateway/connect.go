@@ -26,7 +26,7 @@ type pendingConnect struct {
 	// Octets received from the address in this connect and sent to it in
 	// the will flow: retransmissions to an address that has not answered
 	// stay within what it sent, so a spoofed source gets no amplification.
-	// (The admission challenge is still retransmitted Nretry times.)
+	// The same holds for the admission challenge's retransmissions (exchange).
 	inOctets, outOctets int
 	admitCh             mqttsn.Message // the last challenge answered, and its answer (handover keeps them)
 	admitAns            mqttsn.Message
@@ -341,10 +341,22 @@ func (g *Gateway) exchange(ctx context.Context, pc *pendingConnect, challenge mq
 			return nil, context.Canceled
 		}
 		pc.answer = answer
-		if try > 0 {
+		sent := true
+		switch {
+		case try == 0:
+			// The challenge answers the client's CONNECT (or its last
+			// answer): it always leaves, once.
+			pc.outOctets += challenge.Len()
+			sent = g.send(pc.peer, challenge)
+		case pc.outOctets+challenge.Len() <= pc.inOctets:
+			pc.outOctets += challenge.Len()
 			g.m.retransmit(byte(challenge.Type()))
+			sent = g.send(pc.peer, challenge)
+		default:
+			// No amplification: a retransmission would send the address
+			// more than it sent us. A client that lost the challenge
+			// retransmits its CONNECT (§6.13), which starts afresh.
 		}
-		sent := g.send(pc.peer, challenge)
 		g.mu.Unlock()
 		if !sent {
 			t.Stop()
@@ -355,6 +367,7 @@ func (g *Gateway) exchange(ctx context.Context, pc *pendingConnect, challenge mq
 			t.Stop()
 			g.mu.Lock()
 			pc.admitCh, pc.admitAns = challenge, m
+			pc.inOctets += m.Len()
 			g.mu.Unlock()
 			return m, nil
 		case <-ctx.Done():

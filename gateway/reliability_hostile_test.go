@@ -139,31 +139,59 @@ func (p *peer) recvMsg(wait time.Duration) mqttsn.Message {
 // SEARCHGW (MQTT-SN v1.2 §6.1: a gateway's GWINFO carries no GwAdd).
 func TestReliabilityNoAmplification(t *testing.T) {
 	h := newHostileGW(t, nil)
+	// A gateway with admission: a CONNECT draws the Trusted System's
+	// challenge (trust/tsclient sends a TSCHALLENGE with a 16-octet nonce and
+	// the gateway's name), which is retransmitted only within the octets the
+	// address sent.
+	challenge := &mqttsn.TSChallenge{Challenge: make([]byte, mqttsn.TSNonceLen), Gateway: []byte("gw-3")}
+	admitting := newHostileGW(t, func(c *gateway.Config) {
+		c.Authenticator = gateway.AdmitFunc(func(ctx context.Context, req *gateway.AdmitRequest) error {
+			_, err := req.Exchange(ctx, challenge)
+			return err
+		})
+	})
+	shortConnect := marshal(t, &mqttsn.Connect{CleanSession: true, Duration: 10, ClientID: []byte("a")})
+	longConnect := marshal(t, &mqttsn.Connect{CleanSession: true, Duration: 10, ClientID: []byte("a-client-id-of-23-chars")})
 	oversize := make([]byte, 1200)
 	oversize[0], oversize[1], oversize[2], oversize[3] = 0x01, 0x04, 0xB0, 0x0C
 	cases := []struct {
 		name  string
 		req   []byte
 		reply mqttsn.MsgType // first answer expected; 0: none
-		slack int            // known excess over the request (none now)
+		slack int            // known excess over the request
+		gw    *hostileGW     // nil: h
 	}{
-		{"SEARCHGW radius 0", marshal(t, &mqttsn.SearchGW{}), mqttsn.TypeGWInfo, 0},
-		{"SEARCHGW radius 3", marshal(t, &mqttsn.SearchGW{Radius: 3}), mqttsn.TypeGWInfo, 0},
-		{"PUBLISH QoS 1 without a session", marshal(t, &mqttsn.Publish{QoS: mqttsn.QoS1, TopicID: 1, MsgID: 9}), mqttsn.TypeDisconnect, 0},
-		{"REGISTER without a session", marshal(t, &mqttsn.Register{MsgID: 1, TopicName: []byte("a")}), mqttsn.TypeDisconnect, 0},
-		{"PINGREQ of an unknown client", marshal(t, &mqttsn.Pingreq{ClientID: []byte("nobody")}), mqttsn.TypeDisconnect, 0},
-		{"CONNECT", marshal(t, &mqttsn.Connect{CleanSession: true, Duration: 10, ClientID: []byte("v")}), mqttsn.TypeConnack, 0},
+		{"SEARCHGW radius 0", marshal(t, &mqttsn.SearchGW{}), mqttsn.TypeGWInfo, 0, nil},
+		{"SEARCHGW radius 3", marshal(t, &mqttsn.SearchGW{Radius: 3}), mqttsn.TypeGWInfo, 0, nil},
+		{"PUBLISH QoS 1 without a session", marshal(t, &mqttsn.Publish{QoS: mqttsn.QoS1, TopicID: 1, MsgID: 9}), mqttsn.TypeDisconnect, 0, nil},
+		{"REGISTER without a session", marshal(t, &mqttsn.Register{MsgID: 1, TopicName: []byte("a")}), mqttsn.TypeDisconnect, 0, nil},
+		{"PINGREQ of an unknown client", marshal(t, &mqttsn.Pingreq{ClientID: []byte("nobody")}), mqttsn.TypeDisconnect, 0, nil},
+		{"CONNECT", marshal(t, &mqttsn.Connect{CleanSession: true, Duration: 10, ClientID: []byte("v")}), mqttsn.TypeConnack, 0, nil},
 		// The will flow: WILLTOPICREQ retransmissions stop where they would
 		// exceed what the address sent (Nretry = 3 would send 4 × 2 octets
 		// for this 7-octet CONNECT).
 		{"CONNECT with the will flag", marshal(t, &mqttsn.Connect{Will: true, CleanSession: true, Duration: 10, ClientID: []byte("w")}),
-			mqttsn.TypeWillTopicReq, 0},
-		{"garbage", []byte{0x02, 0xEE}, 0, 0},
-		{"truncated header", []byte{0x01}, 0, 0},
-		{"oversized datagram", oversize, 0, 0},
+			mqttsn.TypeWillTopicReq, 0, nil},
+		{"garbage", []byte{0x02, 0xEE}, 0, 0, nil},
+		{"truncated header", []byte{0x01}, 0, 0, nil},
+		{"oversized datagram", oversize, 0, 0, nil},
+		// The first challenge must leave (it is the only way in for an
+		// honest client) and so must the CONNACK refusing the client when
+		// it never answers: a short CONNECT draws more than it sent, by that
+		// much and no more — the one slack in this table. No retransmission
+		// follows (it used to be sent 1 + Nretry times: 7 → 111 octets).
+		{"CONNECT under admission", shortConnect, mqttsn.TypeTSChallenge,
+			challenge.Len() + (&mqttsn.Connack{}).Len() - len(shortConnect), admitting},
+		// A CONNECT as long as challenge and refusal earns no
+		// retransmission either (two challenges would exceed it).
+		{"long CONNECT under admission", longConnect, mqttsn.TypeTSChallenge, 0, admitting},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			h := h
+			if c.gw != nil {
+				h = c.gw
+			}
 			p := newPeer(t, h.gw, "127.0.0.1")
 			before := h.seen()
 			in := p.sendRaw(c.req)
@@ -182,6 +210,25 @@ func TestReliabilityNoAmplification(t *testing.T) {
 			}
 			// Let every retransmission timer run out (virtual time), then
 			// collect what was sent.
+			if c.gw == admitting {
+				// The admission exchange re-arms its retry timer on its own
+				// goroutine: advance through each of its 1 + Nretry waits
+				// once it has, then the refusal must come.
+				for range h.cfg.MaxRetries + 1 {
+					waitTimerDue(t, h.v, h.v.Now().Add(h.cfg.RetryInterval))
+					h.v.Advance(h.cfg.RetryInterval)
+				}
+				for {
+					b := p.recv(relWait)
+					if b == nil {
+						t.Fatal("no CONNACK after the challenge went unanswered")
+					}
+					out += len(b)
+					if m, err := mqttsn.DecodeDatagram(b); err == nil && m.Type() == mqttsn.TypeConnack {
+						break
+					}
+				}
+			}
 			for range h.cfg.MaxRetries + 2 {
 				h.v.Advance(h.cfg.RetryInterval)
 			}
@@ -193,6 +240,21 @@ func TestReliabilityNoAmplification(t *testing.T) {
 			}
 			t.Logf("%d octets in, %d out", in, out)
 		})
+	}
+}
+
+// waitTimerDue waits until v's earliest timer is due at exactly at.
+func waitTimerDue(t *testing.T, v *clock.Virtual, at time.Time) {
+	t.Helper()
+	deadline := time.Now().Add(relWait)
+	for {
+		if next, ok := v.Next(); ok && next.Equal(at) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no timer due at %v", at)
+		}
+		runtime.Gosched()
 	}
 }
 
