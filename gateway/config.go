@@ -45,6 +45,15 @@ type Config struct {
 	// asleep or awake). A CONNECT beyond it gets CONNACK "rejected:
 	// congestion". Default 10000.
 	MaxClients int
+	// MaxHalfOpen bounds the connects waiting on their client — in the will
+	// flow (§6.2), or in admission by an Authenticator other than Open —
+	// which a flood from spoofed addresses could otherwise hold for
+	// Tretry × (Nretry + 1) each. A CONNECT that would start one more gets
+	// CONNACK "rejected: congestion", counted as drop reason "half_open".
+	// Open-mode connects without a will wait only on the broker and are
+	// bounded by MaxClients alone. Default: a tenth of MaxClients, at least
+	// 64 (at most MaxClients).
+	MaxHalfOpen int
 	// MaxInflight bounds unacknowledged QoS 1/2 messages per client in each
 	// direction. Beyond it, client PUBLISH gets PUBACK "rejected: congestion"
 	// and deliveries wait in the client's queue. Default 16.
@@ -136,6 +145,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.MaxClients <= 0 {
 		c.MaxClients = 10000
+	}
+	if c.MaxHalfOpen <= 0 {
+		c.MaxHalfOpen = min(c.MaxClients, max(64, c.MaxClients/10))
 	}
 	if c.MaxInflight <= 0 {
 		c.MaxInflight = 16

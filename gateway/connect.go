@@ -66,6 +66,9 @@ func (g *Gateway) onConnect(in *inbound, m *mqttsn.Connect) {
 		g.send(in.peer(), &mqttsn.Connack{ReturnCode: mqttsn.RejectedCongestion})
 		return
 	}
+	if !g.halfOpenAllowed(in, m) {
+		return
+	}
 	ctx, cancel := context.WithCancel(g.ctx)
 	pc := &pendingConnect{
 		peer: in.peer(), clientID: id, clean: m.CleanSession, keepAlive: m.Duration,

@@ -4,7 +4,25 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/lsmqtt/lsmqtt/mqttsn"
 )
+
+// halfOpenAllowed applies Config.MaxHalfOpen to a CONNECT that would start a
+// connect waiting on its client (the will flow, or admission by a real
+// Authenticator), answering "rejected: congestion" (§6.2) beyond it. Every
+// connect in progress counts against the bound, so a flood of half-open
+// connects cannot take more than MaxHalfOpen of MaxClients' slots. Call with
+// g.mu held.
+func (g *Gateway) halfOpenAllowed(in *inbound, m *mqttsn.Connect) bool {
+	if (g.open && !m.Will) || len(g.connecting) < g.cfg.MaxHalfOpen {
+		return true
+	}
+	g.dropf(dropHalfOpen, in.key, "MaxHalfOpen reached", "client", string(m.ClientID))
+	g.m.connects["congestion"].Inc()
+	g.send(in.peer(), &mqttsn.Connack{ReturnCode: mqttsn.RejectedCongestion})
+	return false
+}
 
 // Per-source CONNECT rate limit (Config.ConnectRate, ConnectBurst): a token
 // bucket per source address (host, without the port) so that one host

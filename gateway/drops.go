@@ -27,6 +27,7 @@ const (
 	dropSendError                             // the PacketConn refused a datagram
 	dropUnknownAck                            // acknowledgement of nothing outstanding
 	dropConnectRate                           // CONNECT over the per-source rate (ConnectRate)
+	dropHalfOpen                              // CONNECT beyond MaxHalfOpen (refused with congestion)
 	numDropReasons
 )
 
@@ -35,7 +36,7 @@ var dropNames = [numDropReasons]string{
 	"not_for_gateway", "unhandled_extension", "nested_encapsulation", "invalid_topic",
 	"qos_minus1_denied", "congestion", "queue_full", "too_large", "register_rejected",
 	"publish_rejected", "retry_exhausted", "broker_error", "no_session", "admission",
-	"send_error", "unknown_ack", "connect_rate",
+	"send_error", "unknown_ack", "connect_rate", "half_open",
 }
 
 func (r dropReason) String() string {

@@ -358,16 +358,19 @@ func gatherLabel(t *testing.T, reg prometheus.Gatherer, name, key, val string) f
 	return 0
 }
 
-// TestReliabilityConnectFlood: CONNECTs with the will flag (each leaves a
+// TestReliabilityConnectFlood: 512 CONNECTs with the will flag (each a
 // half-open connect waiting for WILLTOPIC) from 64 loopback source
-// addresses × 8 ports flood a gateway whose MaxClients is 100. Half-open
-// connects never exceed the bound (the rest are answered "rejected:
-// congestion" and counted), a client connected before the flood keeps
-// being served during it, and once the half-open connects time out
-// (Tretry × Nretry, virtual time) a new client connects again.
+// addresses × 8 ports flood a gateway whose MaxClients is 100 and
+// MaxHalfOpen 20. Half-open connects never exceed MaxHalfOpen (the rest are
+// answered "rejected: congestion" and counted as "half_open"), a client
+// connected before the flood keeps being served during it, a newcomer whose
+// connect does not wait on it (open mode, no will) still gets one of the
+// slots MaxHalfOpen kept free, a newcomer with a will is refused, and once
+// the half-open connects time out (Tretry × Nretry, virtual time) it
+// connects too.
 func TestReliabilityConnectFlood(t *testing.T) {
-	const maxClients, sources, ports = 100, 64, 8
-	h := newHostileGW(t, func(c *gateway.Config) { c.MaxClients = maxClients })
+	const maxClients, maxHalfOpen, sources, ports = 100, 20, 64, 8
+	h := newHostileGW(t, func(c *gateway.Config) { c.MaxClients, c.MaxHalfOpen = maxClients, maxHalfOpen })
 	legit := newPeer(t, h.gw, "127.0.0.1")
 	legit.send(&mqttsn.Connect{CleanSession: true, Duration: 0, ClientID: []byte("legit")})
 	if m, ok := legit.recvMsg(relWait).(*mqttsn.Connack); !ok || m.ReturnCode != mqttsn.Accepted {
@@ -391,40 +394,49 @@ func TestReliabilityConnectFlood(t *testing.T) {
 	}
 	halfOpen := gatherLabel(t, h.reg, "lsmqtt_gateway_clients", "state", "connecting")
 	congestion := gatherLabel(t, h.reg, "lsmqtt_gateway_connects_total", "result", "congestion")
-	if halfOpen > maxClients-1 || halfOpen == 0 {
-		t.Fatalf("%v half-open connects, bound %d", halfOpen, maxClients-1)
+	refusedHalfOpen := gatherLabel(t, h.reg, "lsmqtt_gateway_drops_total", "reason", "half_open")
+	if halfOpen != maxHalfOpen {
+		t.Fatalf("%v half-open connects, want the bound %d", halfOpen, maxHalfOpen)
 	}
-	if int(halfOpen)+int(congestion) != sent {
-		t.Fatalf("%d CONNECTs: %v half-open + %v refused with congestion", sent, halfOpen, congestion)
+	if int(halfOpen)+int(congestion) != sent || refusedHalfOpen != congestion {
+		t.Fatalf("%d CONNECTs: %v half-open + %v refused with congestion (%v counted half_open)", sent, halfOpen, congestion, refusedHalfOpen)
 	}
-	// A newcomer is refused while the bound is full…
+	// A newcomer with a will is refused while the bound is full…
 	late := newPeer(t, h.gw, "127.0.0.1")
-	late.send(&mqttsn.Connect{CleanSession: true, Duration: 60, ClientID: []byte("late")})
+	lateConnect := &mqttsn.Connect{Will: true, CleanSession: true, Duration: 60, ClientID: []byte("late")}
+	late.send(lateConnect)
 	if m, ok := late.recvMsg(relWait).(*mqttsn.Connack); !ok || m.ReturnCode != mqttsn.RejectedCongestion {
-		t.Fatalf("newcomer during the flood: %v", m)
+		t.Fatalf("newcomer with a will during the flood: %v", m)
 	}
-	// …and admitted once the half-open connects have timed out.
+	// …one without a will is not: the flood holds MaxHalfOpen of the
+	// MaxClients slots, not all of them.
+	plain := newPeer(t, h.gw, "127.0.0.1")
+	plain.send(&mqttsn.Connect{CleanSession: true, Duration: 60, ClientID: []byte("plain")})
+	if m, ok := plain.recvMsg(relWait).(*mqttsn.Connack); !ok || m.ReturnCode != mqttsn.Accepted {
+		t.Fatalf("newcomer without a will during the flood: %v", m)
+	}
+	// …and the one with a will is admitted once the half-open connects
+	// have timed out.
 	for range h.cfg.MaxRetries + 2 {
 		h.v.Advance(h.cfg.RetryInterval)
 	}
 	if v := gatherLabel(t, h.reg, "lsmqtt_gateway_clients", "state", "connecting"); v != 0 {
 		t.Fatalf("%v half-open connects left after the timeout", v)
 	}
-	late.send(&mqttsn.Connect{CleanSession: true, Duration: 60, ClientID: []byte("late")})
-	for {
-		m := late.recvMsg(relWait)
-		if m == nil {
-			t.Fatal("newcomer after the flood: no CONNACK")
-		}
-		if c, ok := m.(*mqttsn.Connack); ok {
-			if c.ReturnCode != mqttsn.Accepted {
-				t.Fatalf("newcomer after the flood: %v", c.ReturnCode)
-			}
-			break
-		}
+	late.send(lateConnect)
+	if m, ok := late.recvMsg(relWait).(*mqttsn.WillTopicReq); !ok {
+		t.Fatalf("newcomer with a will after the flood: %v, want WILLTOPICREQ", m)
 	}
-	t.Logf("%d flooding CONNECTs from %d addresses: %v half-open (bound %d), %v refused with congestion; established client served throughout",
-		sent, sources, halfOpen, maxClients-1, congestion)
+	late.send(&mqttsn.WillTopic{Topic: []byte("ward/late/will")})
+	if m, ok := late.recvMsg(relWait).(*mqttsn.WillMsgReq); !ok {
+		t.Fatalf("newcomer with a will after the flood: %v, want WILLMSGREQ", m)
+	}
+	late.send(&mqttsn.WillMsg{Msg: []byte("gone")})
+	if m, ok := late.recvMsg(relWait).(*mqttsn.Connack); !ok || m.ReturnCode != mqttsn.Accepted {
+		t.Fatalf("newcomer with a will after the flood: %v", m)
+	}
+	t.Logf("%d flooding CONNECTs from %d addresses: %v half-open (bound %d of MaxClients %d), %v refused with congestion (half_open %v); established client served throughout, newcomer without a will accepted during the flood",
+		sent, sources, halfOpen, maxHalfOpen, maxClients, congestion, refusedHalfOpen)
 }
 
 // TestReliabilityConnectRateLimit: with Config.ConnectRate, CONNECTs from

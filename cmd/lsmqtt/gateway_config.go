@@ -62,6 +62,7 @@ func gatewayFlags() []cli.Flag {
 		strs("advertise-addr", nil, "broadcast or multicast UDP address ADVERTISE is sent to, e.g. 255.255.255.255:1883 or [ff02::1]:1883 (repeatable)"),
 		strs("predefined", nil, "pre-defined topic ID=NAME, e.g. 1=ward/3/bed/12/hr (repeatable)"),
 		num("max-clients", 10000, "clients at once; beyond, CONNACK \"rejected: congestion\""),
+		num("max-half-open", 0, "connects waiting on their client (will flow, Trusted System admission) at once; beyond, CONNACK \"rejected: congestion\" (0: a tenth of --max-clients, at least 64)"),
 		num("connect-rate", 0, "CONNECTs per second from one source address (bursts of twice that); beyond, dropped unanswered and counted (0: no limit)"),
 		num("max-inflight", 16, "unacknowledged QoS 1/2 messages per client and direction"),
 		num("max-buffered", 100, "messages buffered for a sleeping or busy client"),
@@ -154,8 +155,10 @@ func gatewayOptionsFrom(c *cli.Context) (*gatewayOptions, error) {
 			return nil, fmt.Errorf("--%s %d: must be positive", name, c.Int(name))
 		}
 	}
-	if c.Int("connect-rate") < 0 {
-		return nil, fmt.Errorf("--connect-rate %d: must not be negative", c.Int("connect-rate"))
+	for _, name := range []string{"connect-rate", "max-half-open"} {
+		if c.Int(name) < 0 {
+			return nil, fmt.Errorf("--%s %d: must not be negative", name, c.Int(name))
+		}
 	}
 	for _, name := range []string{"session-expiry", "retry-interval"} {
 		if c.Duration(name) <= 0 {
@@ -186,6 +189,7 @@ func gatewayOptionsFrom(c *cli.Context) (*gatewayOptions, error) {
 		RetryInterval:     c.Duration("retry-interval"),
 		MaxRetries:        c.Int("max-retries"),
 		MaxClients:        c.Int("max-clients"),
+		MaxHalfOpen:       c.Int("max-half-open"),
 		MaxInflight:       c.Int("max-inflight"),
 		MaxBuffered:       c.Int("max-buffered"),
 		MaxDatagram:       c.Int("max-datagram"),
