@@ -8,6 +8,7 @@ import (
 
 	"github.com/lsmqtt/lsmqtt/gateway/handoverclient"
 	"github.com/lsmqtt/lsmqtt/mqttsn/client"
+	"github.com/lsmqtt/lsmqtt/node/energy"
 )
 
 // MoveRecord is one move of the mote's session to another area's gateway.
@@ -19,6 +20,10 @@ type MoveRecord struct {
 	Reason  string        `json:"reason,omitempty"`
 	Took    time.Duration `json:"took"` // until the mote could publish again
 	Err     string        `json:"err,omitempty"`
+	// Energy and Frames are the mote's accounting when the move began, to
+	// measure what followed from (Snapshot().Sub(r.Energy)).
+	Energy energy.Snapshot `json:"-"`
+	Frames FrameCounts     `json:"-"`
 }
 
 // maxMoveHistory bounds Moves.
@@ -74,7 +79,9 @@ func (m *Mote) connected() bool {
 
 // moveLocked runs one move with connMu held.
 func (m *Mote) moveLocked(ctx context.Context, n *handoverclient.Node, gw net.Addr) {
-	rec := MoveRecord{At: m.clk.Now(), To: gw.String()}
+	m.cfg.Transport.sync()
+	m.advance()
+	rec := MoveRecord{At: m.clk.Now(), To: gw.String(), Energy: m.meter.Snapshot(), Frames: m.acct.counts()}
 	if from := n.Client().Gateway(); from != nil {
 		rec.From = from.String()
 	}

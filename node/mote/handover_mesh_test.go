@@ -1,0 +1,322 @@
+package mote_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lsmqtt/lsmqtt/mqttsn"
+	"github.com/lsmqtt/lsmqtt/node/area"
+	"github.com/lsmqtt/lsmqtt/node/mote"
+	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
+	"github.com/lsmqtt/lsmqtt/rpl/medium"
+	"github.com/lsmqtt/lsmqtt/trust/aead"
+	"github.com/lsmqtt/lsmqtt/trust/envelope"
+)
+
+// Issue 7's end-to-end proof over the real mesh, and its measurement
+// (docs/BENCHMARKS.md "Handover", "Over the RPL mesh").
+//
+// Two areas, each a gateway with peering, an embedded broker and a border
+// router, 1000 m apart on one radio medium (range 50 m); one Trusted
+// System; a caregiver subscribed on both brokers. Two motes publish their
+// vitals at QoS 1 ten times a second: "handover" resumes its session when
+// it finds itself in the other area, "full" (NoHandover) connects afresh
+// there, as a node without handover does. They move A→B→A→B... in turn,
+// each by changing its radio position (20 m from the other area's border
+// router), so their moves do not overlap. Everything runs on the virtual
+// clock: the times are emulated radio time.
+
+// mover is one mote of the run.
+type mover struct {
+	name string
+	noHO bool
+	pos  [2]medium.Position
+	m    *mote.Mote
+	tr   *mote.MeshTransport
+	mac  ieee802154.Address
+}
+
+// moveCost is what one move cost one mote, measured from the moment its
+// position changed until the caregiver got its first new message from the
+// new area.
+type moveCost struct {
+	mote       string
+	to         int
+	resumed    bool
+	total      time.Duration // position change → first new message at the caregiver
+	afterRoute time.Duration // the move's start (in the new DODAG, DAO acknowledged) → the same
+	txFrames   uint64        // frames the mote put on the air (the medium's count)
+	txOctets   uint64        // their PSDU octets
+	activeMJ   float64       // CPU + TX + RX
+	windowMJ   float64       // all of it, LPM and idle listening included
+	// The same from the move's start (the mote's own accounting).
+	routeFrames, routeOctets     uint64
+	routeActiveMJ, routeWindowMJ float64
+}
+
+type meshRun struct {
+	costs map[string][]moveCost
+	// per mote: messages delivered once, duplicates, publishes, overruns
+	distinct, dups map[string]int
+	stats          map[string]mote.Stats
+}
+
+var tagSize = func() int {
+	s, err := aead.Lookup(aead.Default, aead.Options{})
+	if err != nil {
+		panic(err)
+	}
+	return s.TagSize()
+}()
+
+type seqKey struct {
+	key uint32
+	seq uint32
+}
+
+func runMeshMoves(t testing.TB, moves int) meshRun {
+	w := newHOWorld(t, true)
+	movers := []*mover{
+		{name: "handover", pos: [2]medium.Position{{X: 20}, {X: 1020}}},
+		{name: "full", noHO: true, pos: [2]medium.Position{{X: 20, Y: 10}, {X: 1020, Y: 10}}},
+	}
+	for i, mv := range movers {
+		creds := w.register("z1-"+mv.name, mv.name)
+		mv.m, mv.tr, mv.mac = w.meshMote(i+1, mv.pos[0], mote.Config{Creds: creds, Seed: uint64(i + 1),
+			PublishInterval: 100 * time.Millisecond, RoutineQoS: mqttsn.QoS1, RetryInterval: 2 * time.Second,
+			IgnoreOverheard: true, NoHandover: mv.noHO})
+	}
+	ctx, cancel := context.WithCancel(w.ctx)
+	var running sync.WaitGroup
+	defer func() {
+		cancel()
+		running.Wait()
+	}()
+	for _, mv := range movers {
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			_ = mv.m.Run(ctx)
+		}()
+	}
+	group := func(topic string) string { return area.Group(topic) }
+	// last new (key, seq) the caregiver got from each mote, and where.
+	type seen struct {
+		last seqKey
+		all  map[seqKey]bool
+	}
+	track := map[string]*seen{}
+	for _, mv := range movers {
+		track[mv.name] = &seen{all: map[seqKey]bool{}}
+	}
+	run := meshRun{costs: map[string][]moveCost{}, distinct: map[string]int{}, dups: map[string]int{}, stats: map[string]mote.Stats{}}
+	processed := 0
+	var firstNew map[string]delivery // the first new message of each mote since the last call
+	// scan takes in the caregiver's deliveries: order, gaps, duplicates.
+	scan := func() {
+		for _, d := range w.deliveredSince(processed) {
+			processed++
+			g := group(d.topic)
+			s := track[g]
+			if s == nil {
+				t.Fatalf("delivery on %q", d.topic)
+			}
+			h, _, err := envelope.Parse(d.env, tagSize)
+			if err != nil {
+				t.Fatalf("%s: envelope: %v", g, err)
+			}
+			k := seqKey{h.KeyID, h.Seq}
+			switch {
+			case s.all[k]:
+				run.dups[g]++ // QoS 1: again, after a move interrupted its PUBACK
+				continue
+			case s.last == (seqKey{}) && h.Seq != 1,
+				s.last != (seqKey{}) && (k.key != s.last.key || k.seq != s.last.seq+1):
+				t.Fatalf("%s: got %+v after %+v: a message lost or out of order", g, k, s.last)
+			}
+			if _, _, err := w.cg.Open(w.ctx, g, d.topic, nil, d.env); err != nil {
+				t.Fatalf("%s: caregiver cannot open %+v: %v", g, k, err)
+			}
+			s.all[k], s.last = true, k
+			run.distinct[g]++
+			if firstNew != nil {
+				if _, ok := firstNew[g]; !ok {
+					firstNew[g] = d
+				}
+			}
+		}
+	}
+	ok, err := w.drv.RunUntil(w.ctx, func() bool {
+		scan()
+		for _, mv := range movers {
+			if !mv.m.HasToken() || run.distinct[mv.name] == 0 {
+				return false
+			}
+		}
+		return true
+	}, 5*time.Minute)
+	if !ok || err != nil {
+		t.Fatalf("the motes did not start publishing in area A within 5 minutes (%v): %+v / %+v", err, movers[0].m.Stats(), movers[1].m.Stats())
+	}
+	if err := w.drv.RunFor(w.ctx, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	for k := range moves {
+		to := (k + 1) % 2
+		for _, mv := range movers {
+			scan()
+			e0, n0, t0 := mv.m.Snapshot(), w.md.Node(mv.mac), w.clk.Now()
+			nMoves := len(mv.m.Moves())
+			firstNew = map[string]delivery{}
+			w.md.SetPosition(mv.mac, mv.pos[to])
+			var at delivery
+			ok, err := w.drv.RunUntil(w.ctx, func() bool {
+				scan()
+				d, ok := firstNew[mv.name]
+				if ok && d.area == to {
+					at = d
+					return true
+				}
+				return false
+			}, 2*time.Minute)
+			if !ok || err != nil {
+				t.Fatalf("move %d of %s to area %d: no new message from there in 2 minutes (%v); stats %+v", k, mv.name, to, err, mv.m.Stats())
+			}
+			e1, n1, f1 := mv.m.Snapshot(), w.md.Node(mv.mac), mv.m.Frames()
+			firstNew = nil
+			// The visited gateway may deliver the publish that follows
+			// HO-RESUME before HO-RESUMED is back at the mote.
+			w.drv.Await(w.ctx, func() bool { return len(mv.m.Moves()) > nMoves }, 10*time.Second)
+			recs := mv.m.Moves()
+			if len(recs) != nMoves+1 {
+				var where []int
+				for _, d := range w.deliveredSince(0) {
+					if group(d.topic) == mv.name {
+						where = append(where, d.area)
+					}
+				}
+				st := mv.tr.Stack().Status()
+				t.Fatalf("move %d of %s: %d move records, want %d: %+v; delivered from areas %v; dodag %v; gateway %v", k, mv.name, len(recs), nMoves+1, recs, where, st.DODAGID, mv.tr.Gateway())
+			}
+			rec := recs[len(recs)-1]
+			if rec.Resumed == mv.noHO || rec.Err != "" {
+				t.Fatalf("move %d of %s: %+v", k, mv.name, rec)
+			}
+			de, dr := e1.Sub(e0), e1.Sub(rec.Energy)
+			run.costs[mv.name] = append(run.costs[mv.name], moveCost{mote: mv.name, to: to, resumed: rec.Resumed,
+				total: at.at.Sub(t0), afterRoute: at.at.Sub(rec.At),
+				txFrames: n1.TxFrames - n0.TxFrames, txOctets: n1.TxOctets - n0.TxOctets,
+				activeMJ: de.Energy.CPU + de.Energy.TX + de.Energy.RX, windowMJ: de.TotalMJ(),
+				routeFrames: f1.TxFrames - rec.Frames.TxFrames, routeOctets: f1.TxOctets - rec.Frames.TxOctets,
+				routeActiveMJ: dr.Energy.CPU + dr.Energy.TX + dr.Energy.RX, routeWindowMJ: dr.TotalMJ()})
+			// Settle in the new area before the other mote moves.
+			if err := w.drv.RunFor(w.ctx, 3*time.Second); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	scan()
+	for _, mv := range movers {
+		run.stats[mv.name] = mv.m.Stats()
+	}
+	return run
+}
+
+// TestMeshHandoverEndToEnd: over the mesh, the caregiver gets every
+// message of both motes, in order, duplicates only of messages it had;
+// every move of the handover mote resumed its session and every move of
+// the other connected afresh; the handover costs the mote less energy and
+// less time once it has a route (the table is logged with -v).
+func TestMeshHandoverEndToEnd(t *testing.T) {
+	const moves = 5 // A→B→A→B→A→B
+	run := runMeshMoves(t, moves)
+	for name, st := range run.stats {
+		wantHO, wantFB := uint64(moves), uint64(0)
+		if name == "full" {
+			wantHO, wantFB = 0, moves
+		}
+		if st.Moves != moves || st.Handovers != wantHO || st.Fallbacks != wantFB || st.PublishFailures != 0 {
+			t.Errorf("%s: %d moves, %d handovers, %d fallbacks, %d failed publishes; want %d, %d, %d, 0",
+				name, st.Moves, st.Handovers, st.Fallbacks, st.PublishFailures, moves, wantHO, wantFB)
+		}
+		if sent := int(st.PublishedVitals + st.PublishedAlarms); run.distinct[name] < sent {
+			t.Errorf("%s: published %d, the caregiver got %d of them", name, sent, run.distinct[name])
+		}
+		if st.KeyRequests != 1 {
+			t.Errorf("%s: %d key requests, want 1 (the payload key is the node's, not the session's)", name, st.KeyRequests)
+		}
+		t.Logf("%s: %d published, %d delivered once, %d duplicates, %d overruns (timed publishes skipped while moving), %d connects, %d admission proofs",
+			name, st.PublishedVitals+st.PublishedAlarms, run.distinct[name], run.dups[name], st.Overruns, st.Connects, st.Challenges)
+	}
+	ho, full := summarize(run.costs["handover"]), summarize(run.costs["full"])
+	t.Log("\n" + costTable(run, ho, full))
+	if ho.activeMJ >= full.activeMJ || ho.windowMJ >= full.windowMJ {
+		t.Errorf("handover energy %.3f/%.3f mJ, full reconfiguration %.3f/%.3f mJ: want less", ho.activeMJ, ho.windowMJ, full.activeMJ, full.windowMJ)
+	}
+	if ho.afterRoute >= full.afterRoute {
+		t.Errorf("handover %v after the route, full reconfiguration %v: want less", ho.afterRoute, full.afterRoute)
+	}
+}
+
+// summarize averages moves.
+func summarize(cs []moveCost) moveCost {
+	var s moveCost
+	for _, c := range cs {
+		s.total += c.total
+		s.afterRoute += c.afterRoute
+		s.txFrames += c.txFrames
+		s.txOctets += c.txOctets
+		s.activeMJ += c.activeMJ
+		s.windowMJ += c.windowMJ
+		s.routeFrames += c.routeFrames
+		s.routeOctets += c.routeOctets
+		s.routeActiveMJ += c.routeActiveMJ
+		s.routeWindowMJ += c.routeWindowMJ
+	}
+	n := len(cs)
+	if n == 0 {
+		return s
+	}
+	s.total /= time.Duration(n)
+	s.afterRoute /= time.Duration(n)
+	s.txFrames /= uint64(n)
+	s.txOctets /= uint64(n)
+	s.activeMJ /= float64(n)
+	s.windowMJ /= float64(n)
+	s.routeFrames /= uint64(n)
+	s.routeOctets /= uint64(n)
+	s.routeActiveMJ /= float64(n)
+	s.routeWindowMJ /= float64(n)
+	return s
+}
+
+func costTable(run meshRun, ho, full moveCost) string {
+	var b strings.Builder
+	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+	fmt.Fprintln(&b, "Per move, from the position change (total) and from the move's start in the new DODAG (after the route):")
+	fmt.Fprintln(&b, "| mote | move | resumed | time to first delivery | after the route | frames / PSDU octets sent | after the route | energy active / window (mJ) | after the route |")
+	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|---|---|")
+	for _, name := range []string{"full", "handover"} {
+		for i, c := range run.costs[name] {
+			fmt.Fprintf(&b, "| %s | %d →%c | %v | %s | %s | %d / %d | %d / %d | %.3f / %.3f | %.3f / %.3f |\n", name, i+1, 'A'+rune(c.to), c.resumed,
+				ms(c.total), ms(c.afterRoute), c.txFrames, c.txOctets, c.routeFrames, c.routeOctets, c.activeMJ, c.windowMJ, c.routeActiveMJ, c.routeWindowMJ)
+		}
+	}
+	fmt.Fprintln(&b, "\nMeans (ratio handover / full reconfiguration):")
+	fmt.Fprintln(&b, "| move | time to first delivery | after the route | frames sent | PSDU octets sent | after the route: frames / octets | energy active (mJ) | energy window (mJ) | after the route: active / window (mJ) |")
+	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintf(&b, "| full reconfiguration | %s | %s | %d | %d | %d / %d | %.3f | %.3f | %.3f / %.3f |\n", ms(full.total), ms(full.afterRoute),
+		full.txFrames, full.txOctets, full.routeFrames, full.routeOctets, full.activeMJ, full.windowMJ, full.routeActiveMJ, full.routeWindowMJ)
+	r := func(a, b float64) string { return fmt.Sprintf("(%.2f)", a/b) }
+	fmt.Fprintf(&b, "| handover | %s %s | %s %s | %d %s | %d %s | %d / %d %s | %.3f %s | %.3f %s | %.3f / %.3f %s |\n",
+		ms(ho.total), r(float64(ho.total), float64(full.total)), ms(ho.afterRoute), r(float64(ho.afterRoute), float64(full.afterRoute)),
+		ho.txFrames, r(float64(ho.txFrames), float64(full.txFrames)), ho.txOctets, r(float64(ho.txOctets), float64(full.txOctets)),
+		ho.routeFrames, ho.routeOctets, r(float64(ho.routeOctets), float64(full.routeOctets)),
+		ho.activeMJ, r(ho.activeMJ, full.activeMJ), ho.windowMJ, r(ho.windowMJ, full.windowMJ),
+		ho.routeActiveMJ, ho.routeWindowMJ, r(ho.routeActiveMJ, full.routeActiveMJ))
+	return b.String()
+}
