@@ -24,6 +24,7 @@ type Gateway struct {
 	m            *metrics
 	predefByName map[string]uint16
 	open         bool // the Authenticator is Open
+	inlinePub    bool // the broker's Publish never blocks (broker.NonBlocking)
 
 	ctx    context.Context // ends at Close; parent of every broker call
 	cancel context.CancelFunc
@@ -82,6 +83,7 @@ func New(cfg Config, b broker.Broker) (*Gateway, error) {
 		wbuf:         make([]byte, 0, cfg.MaxDatagram+256),
 	}
 	_, g.open = cfg.Authenticator.(Open)
+	g.inlinePub = broker.PublishNeverBlocks(b)
 	for id, name := range cfg.PredefinedTopics {
 		g.predefByName[name] = id
 	}

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/lsmqtt/lsmqtt/gateway/broker"
 )
 
 // Broker calls that may block (QoS 1/2 publishes, subscribes, attach and
@@ -86,14 +84,4 @@ func (g *Gateway) brokerWorker(f func(context.Context)) {
 			return
 		}
 	}
-}
-
-// publishesInline reports whether b's Publish returns without waiting on the
-// network, so that a QoS 1/2 publish can be made on the reading goroutine:
-// the embedded mochi broker routes a message in memory and queues it for
-// each subscriber without blocking. External brokers wait for their PUBACK
-// and keep the pooled hand-off.
-func publishesInline(b broker.Broker) bool {
-	_, ok := b.(*broker.Embedded)
-	return ok
 }

@@ -87,7 +87,7 @@ func (g *Gateway) onPublish(in *inbound, m *mqttsn.Publish) {
 	}
 	s.inBusy = append(s.inBusy, m.MsgID)
 	id, p, topicID, msgID, epoch := s.id, s.peer, m.TopicID, m.MsgID, s.epoch
-	if publishesInline(g.broker) {
+	if g.inlinePub {
 		// A broker whose Publish never waits on the network is called on
 		// the reading goroutine, without a hand-off (pool.go); the payload
 		// stays aliased (the adapter copies it).

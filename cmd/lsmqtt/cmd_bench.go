@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -106,6 +107,10 @@ func init() {
 				Usage: "start an embedded gateway, announce its addresses on stdout, serve until interrupted (used by --spawn)"},
 			&cli.BoolFlag{Name: "suite", EnvVars: env("suite"),
 				Usage: "run the standard set (QoS 0 paced/unpaced, QoS 1 with 1 and 100 clients, 2,000-CONNECT burst) against --embedded gateways and print a table; --duration is each scenario's publish phase"},
+			&cli.IntFlag{Name: "handover", EnvVars: env("handover"),
+				Usage: "measure session handover instead: this many moves of one node between two in-process areas (gateway + peering + embedded broker), HO-RESUME → first message delivered to the new area's MQTT subscriber, p50/p99 (--qos is the node's publish QoS)"},
+			&cli.BoolFlag{Name: "handover-wait-resumed", EnvVars: env("handover-wait-resumed"),
+				Usage: "with --handover: the node publishes only after HO-RESUMED (default: right behind HO-RESUME)"},
 			&cli.BoolFlag{Name: "json", EnvVars: env("json"),
 				Usage: "print the result as JSON"},
 		},
@@ -156,6 +161,22 @@ func runBench(c *cli.Context) error {
 	}
 	if c.Bool("suite") {
 		return runSuite(c)
+	}
+	if n := c.Int("handover"); n > 0 {
+		qos := 1
+		if c.IsSet("qos") {
+			qos = c.Int("qos")
+		}
+		// The gateways log every move at info level: only their warnings.
+		res, err := inproc.RunHandover(c.Context, inproc.HandoverConfig{Moves: n, QoS: qos,
+			WaitForResumed: c.Bool("handover-wait-resumed"), Logger: slog.New(minLevel{logger.Handler(), slog.LevelWarn})})
+		if err != nil && res == nil {
+			return err
+		}
+		if perr := printBench(c, res, res.WriteText); perr != nil {
+			return perr
+		}
+		return err
 	}
 	var stats func() loadgen.GatewayStats
 	if c.Bool("embedded") {
@@ -270,4 +291,22 @@ func printBench(c *cli.Context, v any, text func(w io.Writer) error) error {
 		return enc.Encode(v)
 	}
 	return text(w)
+}
+
+// minLevel passes on records at level min or above.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.min}
 }

@@ -50,3 +50,21 @@ type Broker interface {
 	State() State
 	Close() error
 }
+
+// NonBlocking is a capability a Broker may have: PublishNeverBlocks reports
+// whether its Publish returns without waiting on the network or on a
+// subscriber (an in-process broker that routes in memory and queues for each
+// subscriber). The gateway then publishes QoS 1/2 on its reading goroutine
+// instead of handing each call to a worker. Adapters that wait for a PUBACK
+// from a remote broker do not implement it, or report false.
+type NonBlocking interface {
+	PublishNeverBlocks() bool
+}
+
+// PublishNeverBlocks reports whether b has the NonBlocking capability and
+// says so. A wrapper around a Broker (metrics, fault injection) hides the
+// capability unless it forwards it.
+func PublishNeverBlocks(b Broker) bool {
+	nb, ok := b.(NonBlocking)
+	return ok && nb.PublishNeverBlocks()
+}

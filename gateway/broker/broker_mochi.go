@@ -42,10 +42,12 @@ type EmbeddedConfig struct {
 	// SessionExpiry is how long a detached persistent session (subscriptions and
 	// queued messages) is kept. 0: until Close.
 	SessionExpiry time.Duration
-	// MaxPendingWrites is, per TCP client, how many outbound packets mochi buffers
-	// (mochi's MaximumClientWritesPending). Default 1024. mochi allocates this
-	// buffer for every client, MQTT-SN ones included, so it sets the idle cost
-	// of a session.
+	// MaxPendingWrites is, per TCP client (a subscriber on the MQTT listener),
+	// how many outbound packets mochi buffers (its MaximumClientWritesPending);
+	// beyond it mochi drops QoS 0 messages to that client. Default 8192, mochi's
+	// own default: a dashboard subscribed to a busy area's "#" must absorb a
+	// burst of tens of thousands of messages a second. MQTT-SN clients do not
+	// get this buffer (see newSNClient), so it costs 64 KiB per TCP client only.
 	MaxPendingWrites int
 	// Clock times session expiry. Default clock.Real.
 	Clock clock.Clock
@@ -67,6 +69,7 @@ type EmbeddedConfig struct {
 type Embedded struct {
 	cfg     EmbeddedConfig
 	srv     *mqtt.Server
+	snSrv   *mqtt.Server // never served: makes the MQTT-SN clients (newSNClient)
 	tcp     *listeners.TCP
 	deliver atomic.Pointer[DeliverFunc]
 	subID   atomic.Int64
@@ -97,7 +100,10 @@ type embSub struct {
 	gone   bool // unsubscribed; the handler may still be running
 }
 
-var _ Broker = (*Embedded)(nil)
+var (
+	_ Broker      = (*Embedded)(nil)
+	_ NonBlocking = (*Embedded)(nil)
+)
 
 // NewEmbedded starts an embedded broker. Close stops it.
 func NewEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
@@ -105,7 +111,7 @@ func NewEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 		cfg.MaxQueued = 1000
 	}
 	if cfg.MaxPendingWrites <= 0 {
-		cfg.MaxPendingWrites = 1024
+		cfg.MaxPendingWrites = 8192
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
@@ -122,7 +128,7 @@ func NewEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
 		return nil, fmt.Errorf("embedded broker: %w", err)
 	}
-	e := &Embedded{cfg: cfg, srv: srv, clients: make(map[string]*embClient)}
+	e := &Embedded{cfg: cfg, srv: srv, snSrv: newSNClientFactory(srv, cfg.Logger), clients: make(map[string]*embClient)}
 	if cfg.Deliver != nil {
 		e.SetDeliver(cfg.Deliver)
 	}
@@ -203,7 +209,7 @@ func (e *Embedded) Attach(ctx context.Context, clientID string, clean bool) erro
 	}
 	c.clean = clean
 	if c.mc == nil || c.mc.Closed() { // first attach, or a TCP client took the id over
-		c.mc = e.srv.NewClient(nil, listenerID, clientID, true)
+		c.mc = e.newSNClient(clientID)
 		c.mc.Properties.Clean = clean
 		c.mc.Properties.ProtocolVersion = 4
 	}
@@ -335,6 +341,12 @@ func (e *Embedded) Publish(ctx context.Context, clientID string, m Message) erro
 	e.stats.published.Add(1)
 	return nil
 }
+
+// PublishNeverBlocks is true: Publish routes the message in memory, calls
+// the DeliverFunc (which must not block) for MQTT-SN subscribers and queues it
+// for TCP subscribers without waiting (mochi drops what a full queue cannot
+// take, and counts it).
+func (e *Embedded) PublishNeverBlocks() bool { return true }
 
 // Subscribe subscribes clientID to filter. The granted QoS is qos (capped at 2).
 // Retained messages matching filter are delivered before Subscribe returns
