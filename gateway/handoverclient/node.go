@@ -284,8 +284,11 @@ func (n *Node) Move(ctx context.Context, gw net.Addr) Result {
 		res.Reason = mqttsn.HOExpired
 	}
 	// Fall back to a full connect: whatever went out behind HO-RESUME is
-	// sent again afterwards.
+	// sent again afterwards. A new generation makes the publishes cancelled
+	// below count as interrupted by the move (Publish sends them again once
+	// the node is connected) rather than fail.
 	n.mu.Lock()
+	n.gen++
 	n.stats.Fallbacks++
 	select {
 	case <-n.ready:
