@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -111,6 +112,8 @@ func init() {
 				Usage: "measure session handover instead: this many moves of one node between two in-process areas (gateway + peering + embedded broker), HO-RESUME → first message delivered to the new area's MQTT subscriber, p50/p99 (--qos is the node's publish QoS)"},
 			&cli.BoolFlag{Name: "handover-wait-resumed", EnvVars: env("handover-wait-resumed"),
 				Usage: "with --handover: the node publishes only after HO-RESUMED (default: right behind HO-RESUME)"},
+			&cli.StringFlag{Name: "cpuprofile", EnvVars: env("cpuprofile"),
+				Usage: "write a CPU profile of this process (generator, and with --embedded/--suite the gateway and broker) to this file"},
 			&cli.BoolFlag{Name: "json", EnvVars: env("json"),
 				Usage: "print the result as JSON"},
 		},
@@ -119,6 +122,17 @@ func init() {
 }
 
 func runBench(c *cli.Context) error {
+	if f := c.String("cpuprofile"); f != "" {
+		out, err := os.Create(f)
+		if err != nil {
+			return err
+		}
+		defer out.Close()
+		if err := pprof.StartCPUProfile(out); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var raw *loadgen.RawConfig
 	if c.Bool("raw") || c.Bool("raw-baseline") {
 		raw = &loadgen.RawConfig{

@@ -119,6 +119,16 @@ type PublishResult struct {
 	// E2ELatency from the payload stamp to the subscriber.
 	AckLatency Latency `json:"ack_latency"`
 	E2ELatency Latency `json:"e2e_latency"`
+	// CPU this process used from the start of the phase to the end of its
+	// drain (user + system, getrusage): the generator's, plus the gateway's
+	// and the broker's when they run in this process (--embedded, --suite
+	// without --spawn). CPUPerMsgUS divides it by the messages sent; with
+	// several cores, CPUSeconds over the phase's wall time is how many of
+	// them the process kept busy. On a shared host these say what a
+	// message costs where throughput only says what the process was given.
+	CPUSeconds  float64 `json:"cpu_s,omitempty"`
+	WallSeconds float64 `json:"wall_s,omitempty"`
+	CPUPerMsgUS float64 `json:"cpu_per_msg_us,omitempty"`
 }
 
 // Ratios are throughputs as fractions of the raw ceiling (datagrams/s the
@@ -199,6 +209,10 @@ func (r *Result) WriteText(w io.Writer) error {
 			p.Delivered, p.Subscriber, num(p.DeliveredPerSec), r.ratio(r.ratioOf(func(x *Ratios) float64 { return x.Delivered })),
 			p.DeliveryLossPct, p.Duplicates, p.DupFlagged, p.Foreign)
 		fmt.Fprintf(&b, "          end-to-end latency %s\n", p.E2ELatency.text())
+	}
+	if p.CPUSeconds > 0 {
+		fmt.Fprintf(&b, "cpu       this process: %.2f s in %.2f s (%.2f cores busy), %.1f µs per message sent\n",
+			p.CPUSeconds, p.WallSeconds, p.CPUSeconds/max(p.WallSeconds, 1e-9), p.CPUPerMsgUS)
 	}
 	if n := p.Unexpected + p.Malformed + p.GatewayDisconnects + p.SocketErrors; n > 0 {
 		fmt.Fprintf(&b, "warnings  unexpected %d, malformed %d, gateway DISCONNECTs %d, socket errors %d\n",

@@ -314,7 +314,7 @@ func (r *runner) publishPhase(ctx context.Context, cs []*client, dl *deliveries)
 	if cfg.Count > 0 {
 		limit = cfg.Count
 	}
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPU()
 	pacers := split(start, cfg.Rate, limit, cfg.Duration, len(cs))
 	if cfg.Duration > 0 {
 		t := time.AfterFunc(cfg.Duration, r.halt)
@@ -374,6 +374,10 @@ func (r *runner) publishPhase(ctx context.Context, cs []*client, dl *deliveries)
 		pr.Malformed += c.bad.Load()
 		pr.GatewayDisconnects += c.gwDisconnects.Load()
 		pr.SocketErrors += c.rcvErrs.Load()
+	}
+	if cpu := processCPU() - cpu0; cpu > 0 {
+		pr.CPUSeconds, pr.WallSeconds = cpu.Seconds(), time.Since(start).Seconds()
+		pr.CPUPerMsgUS = float64(cpu.Microseconds()) / float64(max(pr.Sent, 1))
 	}
 	t0 := start.UnixNano()
 	pr.SendSeconds = secs(lastSend - t0)

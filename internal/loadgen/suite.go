@@ -143,8 +143,8 @@ func (s *SuiteResult) WriteTable(w io.Writer) error {
 	fmt.Fprintf(&b, "host: %d CPUs, %s/%s, %s, load average %.2f at start\n", s.Host.CPUs, s.Host.GOOS, s.Host.GOARCH, s.Host.Go, s.Host.LoadAvg1)
 	fmt.Fprintf(&b, "raw UDP ceiling, measured before each throughput scenario: %d B datagrams, %d sender sockets on %d goroutine(s) → 1 sink, unpaced\n\n",
 		r.Size, r.Senders, r.Workers)
-	b.WriteString("| scenario | clients | QoS | offered rate | raw ceiling/s | sent/s | gateway ingest/s (% of raw) | acked/s | delivered/s | headline % of raw | loss % | latency p50 / p99 | notes |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| scenario | clients | QoS | offered rate | raw ceiling/s | sent/s | gateway ingest/s (% of raw) | acked/s | delivered/s | headline % of raw | loss % | latency p50 / p99 | CPU µs/msg (cores busy) | notes |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	dash := func(v float64) string {
 		if v <= 0 {
 			return "—"
@@ -154,7 +154,7 @@ func (s *SuiteResult) WriteTable(w io.Writer) error {
 	for _, row := range s.Rows {
 		res := row.Result
 		if res == nil {
-			fmt.Fprintf(&b, "| %s | | | | | | | | | | | | error: %s |\n", row.Name, row.Err)
+			fmt.Fprintf(&b, "| %s | | | | | | | | | | | | | error: %s |\n", row.Name, row.Err)
 			continue
 		}
 		c, p := res.Config, res.Publish
@@ -176,7 +176,7 @@ func (s *SuiteResult) WriteTable(w io.Writer) error {
 			notes = append(notes, "error: "+row.Err)
 		}
 		if row.Burst {
-			fmt.Fprintf(&b, "| %s | %d | %d | — | — | — | — | — | — | — | — | %s / %s (CONNACK) | %s |\n", row.Name, c.Clients, c.QoS,
+			fmt.Fprintf(&b, "| %s | %d | %d | — | — | — | — | — | — | — | — | %s / %s (CONNACK) | — | %s |\n", row.Name, c.Clients, c.QoS,
 				us(res.Connect.Latency.P50US), us(res.Connect.Latency.P99US), strings.Join(notes, "; "))
 			continue
 		}
@@ -205,11 +205,17 @@ func (s *SuiteResult) WriteTable(w io.Writer) error {
 				ingest += fmt.Sprintf(" (%.1f)", 100*x.Ingest)
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", row.Name, c.Clients, c.QoS, rate,
-			ceil, dash(p.SentPerSec), ingest, dash(p.AckedPerSec), dash(p.DeliveredPerSec), ratio, loss, lat, strings.Join(notes, "; "))
+		cpu := "—"
+		if p.CPUSeconds > 0 {
+			cpu = fmt.Sprintf("%.1f (%.2f)", p.CPUPerMsgUS, p.CPUSeconds/max(p.WallSeconds, 1e-9))
+		}
+		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", row.Name, c.Clients, c.QoS, rate,
+			ceil, dash(p.SentPerSec), ingest, dash(p.AckedPerSec), dash(p.DeliveredPerSec), ratio, loss, lat, cpu, strings.Join(notes, "; "))
 	}
 	b.WriteString("\nheadline: delivered/s with a subscriber, else acked/s (QoS 1/2), else sent/s. " +
-		"Rates are counts over the time from the start of the publish phase to the last event of their kind.\n")
+		"Rates are counts over the time from the start of the publish phase to the last event of their kind. " +
+		"CPU: this process's (generator, subscriber and, in process, gateway and broker) over the phase and its drain, per message sent; " +
+		"cores busy = CPU time over wall time.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }
