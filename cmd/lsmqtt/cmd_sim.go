@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -46,7 +47,10 @@ func simFlags(env string) []cli.Flag {
 		&cli.BoolFlag{Name: "realtime", EnvVars: e("REALTIME"), Usage: "run in real time instead of on the virtual clock"},
 		&cli.BoolFlag{Name: "json", EnvVars: e("JSON"), Usage: "print the summary as JSON"},
 		&cli.StringFlag{Name: "plot", EnvVars: e("PLOT"), Usage: "write PNG charts into this directory"},
-		&cli.StringFlag{Name: "pcap", EnvVars: e("PCAP"), Usage: "write the radio frames to this pcap file (needs the mesh transport; not available yet)"},
+		&cli.StringFlag{Name: "transport", EnvVars: e("TRANSPORT"),
+			Usage: "mesh (default: every mote on the emulated 6LoWPAN/RPL mesh, a border router per ward) or udp (loopback UDP, frames estimated; the fast option for very large runs)"},
+		&cli.StringFlag{Name: "pcap", EnvVars: e("PCAP"),
+			Usage: "write every radio frame to this pcap file (IEEE 802.15.4 with FCS, for Wireshark; mesh transport)"},
 		&cli.StringFlag{Name: "compare", EnvVars: e("COMPARE"), Usage: "run variants side by side: suites, qos, mobility (moving vs static) or handover,reconnect"},
 		&cli.StringFlag{Name: "broker-listen", EnvVars: e("BROKER_LISTEN"),
 			Usage: "expose each area's broker over MQTT from this address on, one port per area (host:port; port 0: ephemeral), for lsmqtt monitor"},
@@ -97,6 +101,9 @@ func scenarioFromFlags(c *cli.Context) (*hospital.Scenario, error) {
 	if c.IsSet("duration") {
 		sc.Duration.Duration = c.Duration("duration")
 	}
+	if c.IsSet("transport") {
+		sc.Transport = c.String("transport")
+	}
 	if c.IsSet("seed") {
 		sc.Seed = c.Uint64("seed")
 	}
@@ -117,8 +124,12 @@ func runSim(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.String("pcap") != "" {
-		return fmt.Errorf("--pcap: this build runs the motes over UDP (no emulated radio to capture); see docs/hospital.md")
+	pcapPath := c.String("pcap")
+	if pcapPath != "" && sc.Transport != hospital.TransportMesh {
+		return fmt.Errorf("--pcap needs the mesh transport (over --transport udp there is no radio to capture)")
+	}
+	if pcapPath != "" && c.String("compare") != "" {
+		return fmt.Errorf("--pcap captures one run, not a --compare")
 	}
 	out := c.App.Writer
 	var progress io.Writer
@@ -145,9 +156,28 @@ func runSim(c *cli.Context) error {
 				cfg.CaregiverFile, s.TSAddr(), strings.Join(bs, " "))
 		}
 	}
+	if pcapPath != "" {
+		f, err := os.OpenFile(pcapPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return err
+		}
+		bw := bufio.NewWriterSize(f, 1<<16)
+		cfg.Pcap = bw
+		defer func() {
+			if err := bw.Flush(); err != nil {
+				logger.Error("sim: pcap", "err", err)
+			}
+			if err := f.Close(); err != nil {
+				logger.Error("sim: pcap", "err", err)
+			}
+		}()
+	}
 	sum, err := hospital.Run(c.Context, cfg)
 	if err != nil {
 		return err
+	}
+	if pcapPath != "" && !c.Bool("json") {
+		fmt.Fprintf(c.App.ErrWriter, "pcap: %s (tshark -r %s -d udp.port==1883,mqttsn; see docs/hospital.md)\n", pcapPath, pcapPath)
 	}
 	if d := c.String("plot"); d != "" {
 		files, err := hospital.Plot(sum, d)

@@ -17,7 +17,7 @@ func TestSimJSONAndPlot(t *testing.T) {
 	var out, errOut bytes.Buffer
 	app.Writer, app.ErrWriter = &out, &errOut
 	err := app.Run([]string{"lsmqtt", "sim", "--scenario", "../../node/hospital/scenarios/two-wards.toml",
-		"--duration", "2m", "--json", "--plot", dir})
+		"--duration", "2m", "--json", "--plot", dir, "--pcap", filepath.Join(dir, "sim.pcap")})
 	if err != nil {
 		t.Fatalf("%v\n%s", err, errOut.String())
 	}
@@ -28,6 +28,14 @@ func TestSimJSONAndPlot(t *testing.T) {
 	if s.Scenario != "two wards" || s.Patients != 4 || s.Areas != 2 || len(s.Nodes) != 4 || s.Delivery.Ratio != 1 ||
 		s.Handovers.Completed == 0 {
 		t.Fatalf("summary %+v", s)
+	}
+	if s.Overhead.Source != "frames" || s.Overhead.RPLOctets == 0 {
+		t.Fatalf("overhead %+v: want RPL counted from the mesh's frames", s.Overhead)
+	}
+	// A pcap file (magic a1b23c4d: nanosecond timestamps) with frames.
+	pc, err := os.ReadFile(filepath.Join(dir, "sim.pcap"))
+	if err != nil || len(pc) < 24+16+5 || !bytes.Equal(pc[:4], []byte{0x4d, 0x3c, 0xb2, 0xa1}) {
+		t.Fatalf("pcap file (%v): % x", err, pc[:min(len(pc), 24)])
 	}
 	for _, f := range hospital.PlotFiles {
 		st, err := os.Stat(filepath.Join(dir, f))
@@ -54,7 +62,8 @@ func TestSimCompareAndBadFlags(t *testing.T) {
 		{"--handover", "teleport"},
 		{"--qos", "2"},
 		{"--mobility", "teleport"},
-		{"--pcap", "x.pcap"},
+		{"--pcap", "x.pcap", "--transport", "udp"},
+		{"--transport", "carrier-pigeon"},
 		{"--scenario", "no-such-file.toml"},
 	} {
 		app := newApp()

@@ -15,6 +15,8 @@ import (
 	"github.com/lsmqtt/lsmqtt/node/energy"
 	"github.com/lsmqtt/lsmqtt/node/mote"
 	"github.com/lsmqtt/lsmqtt/node/sensors"
+	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
+	"github.com/lsmqtt/lsmqtt/rpl/stack"
 	"github.com/lsmqtt/lsmqtt/trust/aead"
 	"github.com/lsmqtt/lsmqtt/trust/envelope"
 	"github.com/lsmqtt/lsmqtt/trust/tsclient"
@@ -28,7 +30,9 @@ import (
 // chargeFrames and in publish.
 type hoNode struct {
 	p      *patient
-	air    *airConn
+	air    *airConn     // UDP transport
+	st     *stack.Stack // mesh transport
+	conn   net.PacketConn
 	meter  *energy.Meter
 	node   *handoverclient.Node
 	sess   *tsclient.Session
@@ -53,15 +57,39 @@ type hoStats struct {
 
 func newHONode(ctx context.Context, p *patient, gw net.Addr) (*hoNode, error) {
 	s, sc := p.s, p.s.sc
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
 	h := &hoNode{p: p, meter: energy.NewMeter(s.prof), start: s.clk.Now()}
 	h.lastAdv = h.start
-	h.air = newAirConn(pc, sc.Loss, sc.Seed*1_000_003+uint64(p.idx)*7919+1)
-	h.air.activity = &s.activity
-	h.air.onFrames = h.chargeFrames
+	var pc net.PacketConn
+	if s.med != nil {
+		// On the mesh: the node's own stack on a radio at the patient's
+		// bed, every frame it sends or hears charged to its meter.
+		mac := patientMAC(p.idx)
+		port, err := s.med.Attach(ieee802154.Ext(mac), uint16(p.idx+1))
+		if err != nil {
+			return nil, err
+		}
+		s.med.SetPosition(ieee802154.Ext(mac), p.legs[p.legNo].Bed.position())
+		if h.st, err = stack.New(stack.Config{Addr: mac, Radio: port, Clock: s.clk,
+			Seed: sc.Seed*1_000_003 + uint64(p.idx)*7919 + 1, OnFrame: h.chargeFrame,
+			Logger: s.cfg.Logger.With("patient", p.group)}); err != nil {
+			port.Close()
+			return nil, err
+		}
+		if pc, err = h.st.ListenUDP(0); err != nil {
+			h.st.Close()
+			return nil, err
+		}
+		h.conn = pc
+	} else {
+		var err error
+		if pc, err = net.ListenPacket("udp", "127.0.0.1:0"); err != nil {
+			return nil, err
+		}
+		h.air = newAirConn(pc, sc.Loss, sc.Seed*1_000_003+uint64(p.idx)*7919+1)
+		h.air.activity = &s.activity
+		h.air.onFrames = h.chargeFrames
+		h.conn = h.air
+	}
 	suite, err := aead.Lookup(sc.Suite, aead.Options{AllowInsecure: true})
 	if err != nil {
 		pc.Close()
@@ -80,7 +108,7 @@ func newHONode(ctx context.Context, p *patient, gw net.Addr) (*hoNode, error) {
 	h.mon = sensors.NewMonitor(*sc.Alarms.thresholds())
 	home := sc.Areas[p.legs[0].Area]
 	h.topics = [2]string{mote.Topic(home, p.group, mote.KindVitals), mote.Topic(home, p.group, mote.KindAlarm)}
-	h.node = handoverclient.New(h.air, gw, handoverclient.Config{
+	h.node = handoverclient.New(h.conn, gw, handoverclient.Config{
 		Client: client.Config{ClientID: p.creds.Name, KeepAlive: 10 * time.Minute, CleanSession: true,
 			Clock: s.clk, Logger: s.cfg.Logger},
 		Prove:  h.prove,
@@ -107,6 +135,18 @@ func (h *hoNode) chargeFrames(frames []int, sent bool) {
 			_ = h.meter.RX(f)
 			_ = h.meter.TX(5)
 		}
+	}
+}
+
+// chargeFrame charges one frame the node's stack sent or heard (mesh):
+// acknowledgements are frames of their own there, and overheard frames are
+// charged as received (a radio listening whenever it is not sending, as a
+// node/mote by default).
+func (h *hoNode) chargeFrame(d stack.Dir, n int) {
+	if d == stack.Tx {
+		_ = h.meter.TX(n)
+	} else {
+		_ = h.meter.RX(n)
 	}
 }
 
@@ -224,5 +264,11 @@ func (h *hoNode) snapshot() energy.Snapshot {
 func (h *hoNode) close() {
 	h.node.Close()
 	h.sess.Close()
-	h.air.PacketConn.Close()
+	if h.air != nil {
+		h.air.PacketConn.Close()
+	}
+	if h.st != nil {
+		h.conn.Close()
+		h.st.Close()
+	}
 }

@@ -51,16 +51,36 @@ moves = [
 // reports its energy; with the gateways' session handover every move is a
 // resume (no full connect after the first), with reconnect-based mobility
 // every move is a full connect.
+//
+// On the mesh (the default transport) the overhead is counted from the
+// frames, RPL included; over UDP it is estimated and there is no RPL.
 func TestSmallScenarioDeliversEverything(t *testing.T) {
-	for _, mode := range []string{HandoverSession, HandoverReconnect} {
-		t.Run(mode, func(t *testing.T) {
+	for _, tc := range []struct{ transport, mode string }{
+		{TransportMesh, HandoverSession}, {TransportMesh, HandoverReconnect}, {TransportUDP, HandoverSession},
+		{TransportUDP, HandoverReconnect},
+	} {
+		t.Run(tc.transport+"/"+tc.mode, func(t *testing.T) {
 			sc := smallScenario(t)
-			sc.Handover = mode
+			sc.Handover, sc.Transport = tc.mode, tc.transport
 			sum, err := Run(context.Background(), Config{Scenario: sc, Virtual: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkSmall(t, sum, mode)
+			checkSmall(t, sum, tc.mode)
+			o := sum.Overhead
+			if tc.transport == TransportMesh {
+				if o.Source != "frames" || o.RPL.DIS == 0 || o.RPL.DIO == 0 || o.RPL.DAO == 0 || o.RPL.DAOACK == 0 ||
+					o.MQTTSNOctets == 0 || o.Frames == 0 || o.Acks == 0 || sum.Handovers.Clock != "emulated" {
+					t.Fatalf("mesh: overhead %+v, handovers %+v", o, sum.Handovers)
+				}
+				// Moving to another ward takes RPL's rejoin (parent loss,
+				// local repair, DIS, DIO, DAO, DAO-ACK): emulated seconds.
+				if sum.Handovers.P50ms < 100 {
+					t.Fatalf("mesh handover p50 %.1f ms: too fast for an RPL rejoin", sum.Handovers.P50ms)
+				}
+			} else if o.Source != "estimated" || o.RPLOctets != 0 || o.Frames != 0 {
+				t.Fatalf("udp: overhead %+v", o)
+			}
 		})
 	}
 }
@@ -111,11 +131,12 @@ func checkSmall(t *testing.T, sum *Summary, mode string) {
 	}
 }
 
-// The same seed gives the same summary on the virtual clock; another seed
-// gives another one.
+// The same seed gives the same summary on the virtual clock, over the mesh
+// with either handover design; another seed gives another one.
 func TestSameSeedSameSummary(t *testing.T) {
+	mode := HandoverSession
 	run := func(seed uint64) string {
-		sc := &Scenario{Seed: seed, AreaCount: 3, Patients: 5}
+		sc := &Scenario{Seed: seed, AreaCount: 3, Patients: 5, Handover: mode}
 		sc.Duration.Duration = 3 * time.Minute
 		sc.Mobility.Dwell.Duration = 40 * time.Second
 		sum, err := Run(context.Background(), Config{Scenario: sc, Virtual: true})
@@ -134,6 +155,10 @@ func TestSameSeedSameSummary(t *testing.T) {
 	if c := run(6); c == a {
 		t.Fatalf("seeds 5 and 6 gave the same summary:\n%s", a)
 	}
+	mode = HandoverReconnect
+	if a, b := run(5), run(5); a != b {
+		t.Fatalf("reconnect: same seed, different summaries:\n%s\n---\n%s", a, b)
+	}
 }
 
 // Datagrams lost on the way lower the delivery ratio at QoS 0, and the
@@ -143,7 +168,7 @@ func TestSameSeedSameSummary(t *testing.T) {
 // have, as a node whose later readings never arrive; docs/hospital.md.
 // trust/monitor's tests pin the gap detection itself.)
 func TestLossLowersDelivery(t *testing.T) {
-	sc := &Scenario{Seed: 9, AreaCount: 1, Patients: 4, Loss: 0.1, Mobility: Mobility{Model: "static"}}
+	sc := &Scenario{Seed: 9, AreaCount: 1, Patients: 4, Loss: 0.1, Mobility: Mobility{Model: "static"}, Transport: TransportUDP}
 	zero := 0
 	sc.QoS = &zero
 	sc.Duration.Duration = 5 * time.Minute

@@ -7,9 +7,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lsmqtt/lsmqtt/gateway/handoverclient"
 	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
+	"github.com/lsmqtt/lsmqtt/node/energy"
 	"github.com/lsmqtt/lsmqtt/node/mote"
+	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
 	"github.com/lsmqtt/lsmqtt/trust/tsclient"
 )
 
@@ -35,8 +38,8 @@ type patient struct {
 	wake  chan struct{}
 
 	// owned by run
-	ho     *hoNode // handover mode
-	m      *mote.Mote
+	ho     *hoNode    // handover mode
+	m      *mote.Mote // guarded by mu where another goroutine reads it (endSnapshot)
 	air    *airConn
 	inWard bool
 	legNo  int
@@ -45,6 +48,9 @@ type patient struct {
 
 	mu  sync.Mutex // guards the totals below (read by summarise after run)
 	tot patientTotals
+	// endSnap is the mesh mote's energy at the scenario's end (the drain
+	// after it takes a scheduler-dependent amount of virtual time).
+	endSnap *energy.Snapshot
 }
 
 type patientTotals struct {
@@ -122,9 +128,18 @@ func (p *patient) run(ctx context.Context) {
 			p.post(pevent{kind: evArrive, leg: 0})
 			continue
 		}
+		// On the mesh the radio moves in the timer's callback, at its
+		// emulated time, not when the patient's goroutine gets to run.
+		corridor := sc.corridor(p.legs[i-1].Area, l.Area)
 		p.timers = append(p.timers,
-			clk.AfterFunc(l.Leave, func() { p.post(pevent{kind: evLeave, leg: i}) }),
-			clk.AfterFunc(l.Arrive, func() { p.post(pevent{kind: evArrive, leg: i}) }))
+			clk.AfterFunc(l.Leave, func() {
+				p.place(corridor)
+				p.post(pevent{kind: evLeave, leg: i})
+			}),
+			clk.AfterFunc(l.Arrive, func() {
+				p.place(l.Bed)
+				p.post(pevent{kind: evArrive, leg: i})
+			}))
 	}
 	// The publish timer, with a phase from the seed.
 	iv := sc.PublishInterval.Duration
@@ -217,6 +232,10 @@ func (p *patient) arrive(ctx context.Context, legNo int) {
 		p.arriveHO(ctx, legNo)
 		return
 	}
+	if p.s.med != nil {
+		p.arriveMesh(ctx, legNo)
+		return
+	}
 	l := p.legs[legNo]
 	p.retire()
 	p.legNo = legNo
@@ -248,7 +267,9 @@ func (p *patient) arrive(ctx context.Context, legNo int) {
 		p.air = nil
 		return
 	}
+	p.mu.Lock()
 	p.m = m
+	p.mu.Unlock()
 	p.inWard = true
 	t0, w0 := p.s.clk.Now(), time.Now()
 	cctx, cancel := context.WithCancel(ctx)
@@ -277,10 +298,17 @@ func (p *patient) arrive(ctx context.Context, legNo int) {
 // arriveHO connects in full in the first ward, and moves the session to
 // the next ward's gateway afterwards (gateway/handoverclient).
 func (p *patient) arriveHO(ctx context.Context, legNo int) {
-	gw, err := net.ResolveUDPAddr("udp", p.s.areas[p.legs[legNo].Area].UDPAddr())
-	if err != nil {
-		return
+	a := p.s.areas[p.legs[legNo].Area]
+	var gw net.Addr
+	if p.s.med != nil {
+		gw = net.UDPAddrFromAddrPort(a.Router.GatewayAddr())
+	} else {
+		var err error
+		if gw, err = net.ResolveUDPAddr("udp", a.UDPAddr()); err != nil {
+			return
+		}
 	}
+	p.legNo = legNo
 	cctx, cancel := context.WithCancel(ctx)
 	t := p.s.clk.AfterFunc(p.s.sc.HandoverTimeout.Duration, cancel)
 	defer func() {
@@ -293,17 +321,40 @@ func (p *patient) arriveHO(ctx context.Context, legNo int) {
 			p.s.cfg.Logger.Warn("hospital: node", "patient", p.group, "err", err)
 			return
 		}
+		p.mu.Lock()
 		p.ho = h
+		p.mu.Unlock()
+	}
+	if legNo == 0 {
+		h := p.ho
 		p.inWard = true
+		if h.st != nil {
+			if err := p.waitInArea(cctx, h.st, a); err != nil {
+				return
+			}
+		}
 		if err := h.connect(cctx); err != nil {
 			p.s.cfg.Logger.Debug("hospital: connect", "patient", p.group, "err", err)
 		}
 		return
 	}
 	p.inWard = true
-	w0 := time.Now()
-	res := p.ho.node.Move(cctx, gw)
+	w0, t0 := time.Now(), p.s.clk.Now()
+	var res handoverclient.Result
+	if p.ho.st != nil {
+		// On the mesh the node first finds the ward's DODAG (RPL), then
+		// moves its session: the handover time includes both.
+		if err := p.waitInArea(cctx, p.ho.st, a); err != nil {
+			res.Err = err
+		}
+	}
+	if res.Err == nil {
+		res = p.ho.node.Move(cctx, gw)
+	}
 	d := time.Since(w0)
+	if p.s.med != nil {
+		d = p.s.clk.Since(t0)
+	}
 	p.ho.connected = res.Err == nil
 	p.mu.Lock()
 	p.tot.Handovers++
@@ -325,10 +376,21 @@ func (p *patient) arriveHO(ctx context.Context, legNo int) {
 
 // retire closes the current mote and adds its accounting to the totals.
 func (p *patient) retire() {
-	if h := p.ho; h != nil {
-		p.ho = nil
+	p.mu.Lock()
+	h := p.ho
+	p.ho = nil
+	end := p.endSnap
+	p.mu.Unlock()
+	if h != nil {
 		snap := h.snapshot()
-		a, lost := h.air.totals()
+		if end != nil {
+			snap = *end
+		}
+		var a [numClasses]uint64
+		var lost uint64
+		if h.air != nil {
+			a, lost = h.air.totals()
+		}
 		h.mu.Lock()
 		st := h.stats
 		h.mu.Unlock()
@@ -350,16 +412,27 @@ func (p *patient) retire() {
 	if p.m == nil {
 		return
 	}
+	p.mu.Lock()
 	m, air := p.m, p.air
 	p.m, p.air = nil, nil
+	p.mu.Unlock()
 	// Account before Close: Close sends DISCONNECT without waiting, and
 	// whether the gateway's answer is read before the socket closes is a
 	// race; so the goodbye is not counted (energy or air).
 	snap := m.Snapshot()
-	a, lost := air.totals()
+	if end != nil {
+		snap = *end
+	}
+	var a [numClasses]uint64
+	var lost uint64
+	if air != nil {
+		a, lost = air.totals()
+	}
 	m.Close()
 	st := m.Stats()
-	air.PacketConn.Close()
+	if air != nil {
+		air.PacketConn.Close()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.tot.EnergyMJ += snap.TotalMJ()
@@ -387,4 +460,124 @@ func splitmix(x uint64) uint64 {
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
 	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
 	return x ^ (x >> 31)
+}
+
+// arriveMesh is the reconnect-based handover on the mesh, with one mote
+// for the whole run: the first arrival starts the mote's radio and stack;
+// at every arrival the stack finds the ward's DODAG (RPL: the old parent
+// stops answering, a local repair, DIS, the new root's DIO, a DAO and its
+// DAO-ACK), then the mote connects to the ward's gateway afresh (admission
+// by the TS, topic registration). The handover duration is from arrival
+// until connected, in emulated time.
+func (p *patient) arriveMesh(ctx context.Context, legNo int) {
+	s, sc := p.s, p.s.sc
+	a := s.areas[p.legs[legNo].Area]
+	p.legNo = legNo
+	p.inWard = true
+	if p.m == nil {
+		return // it did not start (Sim.setup logged why)
+	}
+	t0 := s.clk.Now()
+	cctx, cancel := context.WithCancel(ctx)
+	t := s.clk.AfterFunc(sc.HandoverTimeout.Duration, cancel)
+	err := p.waitInArea(cctx, p.m.Transport().(*mote.MeshTransport).Stack(), a)
+	if err == nil {
+		err = p.m.Connect(cctx)
+	}
+	t.Stop()
+	cancel()
+	d := s.clk.Since(t0)
+	if err != nil && ctx.Err() == nil {
+		s.cfg.Logger.Debug("hospital: connect", "patient", p.group, "area", a.Name(), "err", err)
+	}
+	if legNo > 0 {
+		p.mu.Lock()
+		p.tot.Handovers++
+		if err == nil {
+			p.tot.Completed++
+			p.tot.HandoverDs = append(p.tot.HandoverDs, d)
+		} else if ctx.Err() == nil {
+			p.tot.Failed++
+		}
+		p.mu.Unlock()
+	}
+	if err == nil && legNo > 0 {
+		p.publish(ctx) // the first reading in the new ward
+	}
+}
+
+// startMeshNode starts the patient's node on the mesh, in Sim.setup: so
+// every node's energy account starts with the scenario, the same under the
+// same seed whenever the patient's goroutine gets to run.
+func (p *patient) startMeshNode(ctx context.Context) error {
+	if p.s.sc.Handover == HandoverSession {
+		h, err := newHONode(ctx, p, net.UDPAddrFromAddrPort(p.s.areas[p.legs[0].Area].Router.GatewayAddr()))
+		if err != nil {
+			return err
+		}
+		p.ho = h
+		return nil
+	}
+	return p.startMeshMote()
+}
+
+// startMeshMote attaches the patient's radio to the medium and starts the
+// mote on it.
+func (p *patient) startMeshMote() error {
+	s, sc := p.s, p.s.sc
+	mac := patientMAC(p.idx)
+	port, err := s.med.Attach(ieee802154.Ext(mac), uint16(p.idx+1))
+	if err != nil {
+		return err
+	}
+	s.med.SetPosition(ieee802154.Ext(mac), p.legs[p.legNo].Bed.position())
+	tr, err := mote.NewMeshTransport(mote.MeshConfig{Addr: mac, Radio: port, Clock: s.clk,
+		Seed: sc.Seed*1_000_003 + uint64(p.idx)*7919 + 1, Logger: s.cfg.Logger.With("patient", p.group)})
+	if err != nil {
+		port.Close()
+		return err
+	}
+	qos := mqttsn.QoS(*sc.QoS)
+	m, err := mote.New(mote.Config{
+		ID: p.creds.Name, Area: sc.Areas[p.legs[0].Area], Patient: p.group,
+		Seed: sc.Seed*7919 + uint64(p.idx), Scenario: sc.Scenarios[p.idx%len(sc.Scenarios)],
+		Thresholds: sc.Alarms.thresholds(),
+		Manual:     true, RoutineQoS: qos, AlarmQoS: max(qos, 1),
+		Protection: mote.ProtectTS, Suite: sc.Suite, Creds: p.creds,
+		Transport: tr, Clock: s.clk, Logger: s.cfg.Logger.With("patient", p.group),
+	})
+	if err != nil {
+		tr.Close()
+		return err
+	}
+	p.mu.Lock()
+	p.m = m
+	p.mu.Unlock()
+	return nil
+}
+
+// endSnapshot records the mesh mote's energy at the scenario's end.
+func (p *patient) endSnapshot() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.s.med == nil {
+		return
+	}
+	var snap energy.Snapshot
+	switch {
+	case p.ho != nil:
+		snap = p.ho.snapshot()
+	case p.m != nil:
+		snap = p.m.Snapshot()
+	default:
+		return
+	}
+	p.endSnap = &snap
+}
+
+// place puts the patient's radio at pt (mesh transport).
+func (p *patient) place(pt Point) {
+	if p.s.med != nil {
+		p.s.med.SetPosition(ieee802154.Ext(patientMAC(p.idx)), pt.position())
+	}
 }

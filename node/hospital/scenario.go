@@ -13,6 +13,16 @@ import (
 	"github.com/lsmqtt/lsmqtt/node/sensors"
 )
 
+// Transports: how the motes reach their ward's gateway.
+const (
+	// TransportMesh: every mote on the emulated 6LoWPAN/RPL mesh (one
+	// radio medium for the floor plan, a border router per ward).
+	TransportMesh = "mesh"
+	// TransportUDP: MQTT-SN over loopback UDP, frames estimated
+	// (mote.LinkModel); the fast option for very large runs.
+	TransportUDP = "udp"
+)
+
 // Handover modes.
 const (
 	HandoverReconnect = "reconnect"
@@ -71,8 +81,16 @@ type Scenario struct {
 	QoS *int `toml:"qos"`
 	// Suite is the payload cipher (ascon128, aes128-ccm8, paper-xor).
 	Suite string `toml:"suite"`
+	// Transport is "mesh" (default: the emulated 6LoWPAN/RPL mesh) or
+	// "udp" (loopback UDP with estimated frames).
+	Transport string `toml:"transport"`
+	// RadioRange is the radio range on the mesh (m, default Spacing/2: a
+	// patient in a ward reaches that ward's border router and nobody
+	// else's).
+	RadioRange float64 `toml:"radio_range"`
 	// Loss drops this fraction of datagrams between motes and gateways
-	// (both ways), drawn from the seed.
+	// (both ways, UDP transport), or of frame deliveries on the radio
+	// medium (mesh), drawn from the seed.
 	Loss float64 `toml:"loss"`
 	// Handover is how a node changes wards: "handover" (default: the
 	// gateways' session handover, HO-RESUME at the visited gateway,
@@ -188,6 +206,16 @@ func (s *Scenario) Defaults() error {
 	}
 	if s.Size == 0 {
 		s.Size = 20
+	}
+	if s.RadioRange == 0 {
+		s.RadioRange = s.Spacing / 2
+	}
+	switch s.Transport {
+	case "":
+		s.Transport = TransportMesh
+	case TransportMesh, TransportUDP:
+	default:
+		return fmt.Errorf("hospital: transport %q (mesh or udp)", s.Transport)
 	}
 	if s.Patients == 0 {
 		s.Patients = 4

@@ -23,6 +23,7 @@ import (
 	"github.com/lsmqtt/lsmqtt/node/area"
 	"github.com/lsmqtt/lsmqtt/node/profile"
 	"github.com/lsmqtt/lsmqtt/node/vtime"
+	"github.com/lsmqtt/lsmqtt/rpl/medium"
 	"github.com/lsmqtt/lsmqtt/trust/monitor"
 	"github.com/lsmqtt/lsmqtt/trust/registry"
 	"github.com/lsmqtt/lsmqtt/trust/ts"
@@ -50,6 +51,11 @@ type Config struct {
 	// every patient (mode 0600), for `lsmqtt monitor`.
 	TSAddr        string
 	CaregiverFile string
+	// Pcap, if set, receives every frame on the radio medium as a pcap
+	// file (LINKTYPE_IEEE802_15_4_WITHFCS; mesh transport only).
+	Pcap io.Writer
+	// Capture, if set, also gets every frame (mesh transport only).
+	Capture medium.Capture
 	// Started, if set, is called once everything is up.
 	Started func(*Sim)
 	Logger  *slog.Logger
@@ -71,6 +77,8 @@ type Sim struct {
 	tsServer *ts.Server
 	tsConn   net.PacketConn
 	areas    []*area.Area
+	med      *medium.Medium // mesh transport
+	air      *airFrames     // mesh transport: frames by class
 	reader   *tsclient.Reader
 	mon      *monitor.Monitor
 	patients []*patient
@@ -225,6 +233,24 @@ func (s *Sim) setup(ctx context.Context) (err error) {
 	}
 	s.mon = monitor.New(monitor.Config{Opener: s.reader, Clock: s.clk, OnEvent: s.onEvent, Logger: s.cfg.Logger})
 
+	mesh := sc.Transport == TransportMesh
+	if !mesh && (s.cfg.Pcap != nil || s.cfg.Capture != nil) {
+		return errors.New("hospital: a pcap capture needs the mesh transport (there is no radio over UDP)")
+	}
+	if mesh {
+		if s.cfg.Pcap != nil {
+			pc, err := medium.NewPcapCapture(s.cfg.Pcap, medium.CaptureWPAN, 0)
+			if err != nil {
+				return err
+			}
+			if s.cfg.Capture != nil {
+				s.cfg.Capture = teeCapture{s.cfg.Capture, pc}
+			} else {
+				s.cfg.Capture = pc
+			}
+		}
+		s.med = s.newMedium()
+	}
 	var peers []*gateway.PeeringConfig
 	if sc.Handover == HandoverSession {
 		if peers, err = s.peering(); err != nil {
@@ -233,7 +259,8 @@ func (s *Sim) setup(ctx context.Context) (err error) {
 	}
 	for i, name := range sc.Areas {
 		gwName := "gw-" + name
-		acfg := area.Config{Number: i + 1, Name: gwName, UDP: true, Clock: s.clk,
+		acfg := area.Config{Number: i + 1, Name: gwName, UDP: !mesh, Clock: s.clk,
+			Mesh: mesh, Medium: s.med, RouterPosition: sc.wardCentre(i).position(),
 			Logger: slog.New(quietHandler{s.cfg.Logger.Handler()}).With("area", name),
 			Gateway: gateway.Config{
 				Authenticator: &area.Admission{Name: gwName, Verifier: s.svc.Verifier()},
@@ -286,6 +313,13 @@ func (s *Sim) setup(ctx context.Context) (err error) {
 		s.patients = append(s.patients, p)
 		s.byGroup[group] = p
 	}
+	if mesh {
+		for _, p := range s.patients {
+			if err := p.startMeshNode(ctx); err != nil {
+				return fmt.Errorf("hospital: node of %s: %w", p.group, err)
+			}
+		}
+	}
 	if s.cfg.CaregiverFile != "" {
 		if err := s.writeCaregiver(s.cfg.CaregiverFile); err != nil {
 			return err
@@ -313,10 +347,12 @@ func (s *Sim) writeCaregiver(path string) error {
 }
 
 // onEvent measures the latency of vitals: from the publish call on the
-// mote to the station opening it, on the wall clock (the software path over
-// loopback UDP: sealing, MQTT-SN, gateway, broker, opening; no radio
-// airtime), in both clock modes: virtual time between two events is
-// quantised by the driver's steps and says nothing about the software.
+// mote to the station opening it. Over UDP on the wall clock (the software
+// path over loopback UDP: sealing, MQTT-SN, gateway, broker, opening; no
+// radio airtime), in both clock modes: virtual time between two events is
+// quantised by the driver's steps and says nothing about the software. On
+// the mesh on the sim's clock: there the radio (airtime, backoff,
+// acknowledgements, fragments) dominates, and it runs on that clock.
 func (s *Sim) onEvent(ev monitor.Event) {
 	if ev.Error != "" || ev.Kind != "vitals" {
 		return
@@ -331,9 +367,21 @@ func (s *Sim) onEvent(ev monitor.Event) {
 	}
 	p.inflight.Store(false)
 	lat := time.Duration(time.Now().UnixNano() - sent)
+	if s.med != nil {
+		lat = ev.At.Sub(time.Unix(0, p.lastSent.Load()))
+	}
 	s.latMu.Lock()
 	s.lats = append(s.lats, latencySample{At: ev.At.Sub(s.start), Latency: lat})
 	s.latMu.Unlock()
+}
+
+// latencyClock is the clock latencies and handover durations are measured
+// on: "emulated" on the mesh, "wall" over UDP.
+func (s *Sim) latencyClock() string {
+	if s.med != nil {
+		return "emulated"
+	}
+	return "wall"
 }
 
 // drive moves time until the scenario's duration has passed.
@@ -357,7 +405,15 @@ func (s *Sim) drive(ctx context.Context) error {
 		// for (in 1 ms steps with loss), a lost one lets the clock jump to
 		// the retransmission timer.
 		drv.BusyWindow = 2 * time.Second
-		if s.sc.Loss == 0 {
+		switch {
+		case s.med != nil:
+			// On the mesh every frame waits for timers (airtime, CSMA
+			// backoff, acknowledgements): the clock must move while a
+			// patient is busy, in steps short against a frame's airtime
+			// (at least 192 µs) so the goroutines (gateway, broker, mote
+			// clients) answer at their emulated times.
+			drv.Step = meshStep
+		case s.sc.Loss == 0:
 			// Nothing in flight waits for a timer when no datagram is
 			// lost: while anything is busy the clock barely moves, so
 			// events keep their emulated times (determinism).
@@ -370,6 +426,7 @@ func (s *Sim) drive(ctx context.Context) error {
 			}
 			tick()
 		}
+		s.endSnapshots()
 		s.ending.Store(true)
 		if _, err := drv.RunUntil(ctx, func() bool { return !s.busy() }, time.Minute); err != nil {
 			return err
@@ -386,6 +443,7 @@ func (s *Sim) drive(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-deadline.C:
+			s.endSnapshots()
 			s.ending.Store(true)
 			// The work in flight, on the wall clock: patients mid-publish,
 			// then the brokers' deliveries to the station (a gateway acks
@@ -407,6 +465,19 @@ func (s *Sim) drive(ctx context.Context) error {
 		case <-t.C:
 			tick()
 		}
+	}
+}
+
+// meshStep bounds the virtual clock's steps while a patient is busy on the
+// mesh.
+const meshStep = 20 * time.Microsecond
+
+func (s *Sim) endSnapshots() {
+	if s.air != nil {
+		s.air.freeze()
+	}
+	for _, p := range s.patients {
+		p.endSnapshot()
 	}
 }
 
@@ -440,6 +511,9 @@ func (s *Sim) progress(total time.Duration) {
 }
 
 func (s *Sim) close() {
+	for _, p := range s.patients {
+		p.retire() // a no-op for those Run retired
+	}
 	if s.peerCancel != nil {
 		s.peerCancel()
 	}
@@ -448,6 +522,9 @@ func (s *Sim) close() {
 	}
 	for _, pc := range s.peerConns {
 		pc.Close()
+	}
+	if s.med != nil {
+		s.med.Close()
 	}
 	s.peerWG.Wait()
 	if s.tsConn != nil {
@@ -465,6 +542,18 @@ func (s *Sim) close() {
 	if s.dir != "" {
 		os.RemoveAll(s.dir)
 	}
+}
+
+// teeCapture sends every frame to several captures.
+type teeCapture []medium.Capture
+
+func (t teeCapture) WriteFrame(at time.Time, psdu []byte) error {
+	for _, c := range t {
+		if err := c.WriteFrame(at, psdu); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // quietHandler passes only warnings and errors: the embedded broker logs

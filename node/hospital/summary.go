@@ -58,9 +58,12 @@ type Delivery struct {
 }
 
 // Latency is from the mote's publish call to the station opening the
-// vitals, on the wall clock: the software path over loopback UDP (no radio
-// airtime; see Sim.onEvent).
+// vitals. Over UDP it is on the wall clock: the software path over
+// loopback UDP (no radio airtime). On the mesh it is on the sim's clock
+// (Clock "emulated"): radio airtime, CSMA backoff, acknowledgements and
+// fragments included (see Sim.onEvent).
 type Latency struct {
+	Clock   string  `json:"clock"` // "wall" or "emulated"
 	Samples int     `json:"samples"`
 	P50ms   float64 `json:"p50_ms"`
 	P99ms   float64 `json:"p99_ms"`
@@ -69,6 +72,9 @@ type Latency struct {
 
 // HandoverStats count the moves between wards.
 type HandoverStats struct {
+	// Clock: "wall" (UDP: the software path) or "emulated" (mesh: RPL's
+	// rejoin and the connect over the radio, on the sim's clock).
+	Clock     string  `json:"clock"`
 	Count     uint64  `json:"count"`
 	Completed uint64  `json:"completed"`
 	Resumed   uint64  `json:"resumed"` // handover mode: sessions the visited gateway took over
@@ -86,14 +92,30 @@ type EnergyStats struct {
 }
 
 // Overhead is what each class of traffic took on the air, in octets of
-// 802.15.4 frames (estimated per datagram: one hop, acknowledgements
-// included).
+// 802.15.4 PSDUs (link-layer acknowledgements included, counted with the
+// frame they acknowledge). On the mesh (Source "frames") every frame the
+// radio medium carried is decoded and counted (airFrames); over UDP
+// (Source "estimated") the frames of each datagram are estimated (one hop,
+// mote.LinkModel) and there is no RPL.
 type Overhead struct {
-	DataOctets   uint64  `json:"data_octets"` // PUBLISH
-	MQTTSNOctets uint64  `json:"mqttsn_control_octets"`
-	TSOctets     uint64  `json:"ts_octets"`
-	RPLOctets    uint64  `json:"rpl_octets"` // 0: no mesh in UDP mode
-	ControlShare float64 `json:"control_share"`
+	Source       string      `json:"source"`
+	DataOctets   uint64      `json:"data_octets"` // PUBLISH
+	MQTTSNOctets uint64      `json:"mqttsn_control_octets"`
+	TSOctets     uint64      `json:"ts_octets"`
+	RPLOctets    uint64      `json:"rpl_octets"`
+	RPL          RPLOverhead `json:"rpl"`
+	OtherOctets  uint64      `json:"other_octets"` // other ICMPv6, undecodable frames
+	Frames       uint64      `json:"frames"`       // mesh: frames on the air, acknowledgements included
+	Acks         uint64      `json:"acks"`         // mesh: of which link-layer acknowledgements
+	ControlShare float64     `json:"control_share"`
+}
+
+// RPLOverhead splits the RPL octets by message (RFC 6550 §6).
+type RPLOverhead struct {
+	DIS    uint64 `json:"dis_octets"`
+	DIO    uint64 `json:"dio_octets"`
+	DAO    uint64 `json:"dao_octets"`
+	DAOACK uint64 `json:"dao_ack_octets"`
 }
 
 // NodeSummary is one mote.
@@ -174,6 +196,21 @@ func (s *Sim) summarise(sim, wall time.Duration) *Summary {
 	if out.Delivery.Attempted > 0 {
 		out.Delivery.Ratio = float64(out.Delivery.Delivered) / float64(out.Delivery.Attempted)
 	}
+	out.Overhead.Source = "estimated"
+	if s.air != nil {
+		oct, fr, acks := s.air.counts()
+		o := &out.Overhead
+		*o = Overhead{Source: "frames", DataOctets: oct[frameData], MQTTSNOctets: oct[frameMQTTSN], TSOctets: oct[frameTS],
+			RPL:         RPLOverhead{DIS: oct[frameDIS], DIO: oct[frameDIO], DAO: oct[frameDAO], DAOACK: oct[frameDAOACK]},
+			OtherOctets: oct[frameOther], Acks: acks}
+		o.RPLOctets = o.RPL.DIS + o.RPL.DIO + o.RPL.DAO + o.RPL.DAOACK
+		all, ctrl = 0, 0
+		for c := range oct {
+			all += oct[c]
+			o.Frames += fr[c]
+		}
+		ctrl = all - oct[frameData]
+	}
 	if all > 0 {
 		out.Overhead.ControlShare = float64(ctrl) / float64(all)
 	}
@@ -185,6 +222,7 @@ func (s *Sim) summarise(sim, wall time.Duration) *Summary {
 		out.Energy.MedLifetimeDays = lifetimes[n/2]
 	}
 	slices.Sort(hds)
+	out.Handovers.Clock = s.latencyClock()
 	if len(hds) > 0 {
 		out.Handovers.P50ms = ms(quantile(hds, 0.5))
 		out.Handovers.Maxms = ms(hds[len(hds)-1])
@@ -198,7 +236,7 @@ func (s *Sim) summarise(sim, wall time.Duration) *Summary {
 	}
 	slices.Sort(lats)
 	if len(lats) > 0 {
-		out.Latency = Latency{Samples: len(lats), P50ms: ms(quantile(lats, 0.5)), P99ms: ms(quantile(lats, 0.99)),
+		out.Latency = Latency{Clock: s.latencyClock(), Samples: len(lats), P50ms: ms(quantile(lats, 0.5)), P99ms: ms(quantile(lats, 0.99)),
 			Maxms: ms(lats[len(lats)-1])}
 	}
 	return out
@@ -221,7 +259,8 @@ func (s *Summary) Deterministic() string {
 	h := s.Handovers
 	fmt.Fprintf(&b, "handovers=%d completed=%d resumed=%d failed=%d\n", h.Count, h.Completed, h.Resumed, h.Failed)
 	o := s.Overhead
-	fmt.Fprintf(&b, "air data=%d mqttsn=%d ts=%d\n", o.DataOctets, o.MQTTSNOctets, o.TSOctets)
+	fmt.Fprintf(&b, "air data=%d mqttsn=%d ts=%d rpl=%+v other=%d frames=%d\n", o.DataOctets, o.MQTTSNOctets, o.TSOctets,
+		o.RPL, o.OtherOctets, o.Frames)
 	for _, n := range s.Nodes {
 		fmt.Fprintf(&b, "%s %.3f mJ pub=%d del=%d ho=%d conn=%d\n", n.Patient, n.EnergyMJ, n.Published, n.Delivered, n.Handovers, n.Connects)
 	}
@@ -260,19 +299,29 @@ func (s *Summary) WriteText(w io.Writer, maxNodes int) error {
 		fmt.Fprintf(tw, "  refused by the station\t%d\tduplicates (QoS 1 retransmissions) are refused as replays\n", d.Refused)
 	}
 	l := s.Latency
-	fmt.Fprintf(tw, "latency p50 / p99\t%.2f / %.2f ms\tpublish → caregiver, wall clock, no radio airtime (%d samples, max %.1f ms)\n", l.P50ms, l.P99ms, l.Samples, l.Maxms)
+	how := "wall clock, no radio airtime"
+	if l.Clock == "emulated" {
+		how = "emulated time over the mesh, radio included"
+	}
+	fmt.Fprintf(tw, "latency p50 / p99\t%.2f / %.2f ms\tpublish → caregiver, %s (%d samples, max %.1f ms)\n", l.P50ms, l.P99ms, how, l.Samples, l.Maxms)
 	h := s.Handovers
 	resumed := ""
 	if s.Handover == HandoverSession {
 		resumed = fmt.Sprintf(" (%d resumed, %d fell back to a full connect)", h.Resumed, h.Completed-h.Resumed)
 	}
-	fmt.Fprintf(tw, "handovers\t%d\t%d completed%s, %d failed; arrival → connected p50 %.1f ms, max %.1f ms (wall clock)\n", h.Count, h.Completed, resumed, h.Failed, h.P50ms, h.Maxms)
+	fmt.Fprintf(tw, "handovers\t%d\t%d completed%s, %d failed; arrival → connected p50 %.1f ms, max %.1f ms (%s)\n", h.Count, h.Completed, resumed, h.Failed, h.P50ms, h.Maxms, h.Clock)
 	e := s.Energy
 	fmt.Fprintf(tw, "energy per node\t%.1f mJ\tmean power %.3f mW\n", e.MeanMJ, e.MeanPowerMW)
 	fmt.Fprintf(tw, "projected lifetime\t%.0f days\tminimum; median %.0f days (2×AA)\n", e.MinLifetimeDays, e.MedLifetimeDays)
 	o := s.Overhead
-	fmt.Fprintf(tw, "on the air (octets)\tdata %d\tMQTT-SN control %d, TS %d, RPL %d (no mesh); control share %.1f%%\n",
-		o.DataOctets, o.MQTTSNOctets, o.TSOctets, o.RPLOctets, o.ControlShare*100)
+	if o.Source == "frames" {
+		fmt.Fprintf(tw, "on the air (octets)\tdata %d\tMQTT-SN control %d, TS %d, RPL %d, other %d; control share %.1f%% (%d frames on the medium, %d acks)\n",
+			o.DataOctets, o.MQTTSNOctets, o.TSOctets, o.RPLOctets, o.OtherOctets, o.ControlShare*100, o.Frames, o.Acks)
+		fmt.Fprintf(tw, "  RPL by message\tDIS %d\tDIO %d, DAO %d, DAO-ACK %d\n", o.RPL.DIS, o.RPL.DIO, o.RPL.DAO, o.RPL.DAOACK)
+	} else {
+		fmt.Fprintf(tw, "on the air (octets)\tdata %d\tMQTT-SN control %d, TS %d, RPL 0 (UDP transport: no mesh, frames estimated); control share %.1f%%\n",
+			o.DataOctets, o.MQTTSNOctets, o.TSOctets, o.ControlShare*100)
+	}
 	tw.Flush()
 	if len(s.Nodes) == 0 {
 		return nil
