@@ -3,13 +3,16 @@
 # the standard load-generator set (lsmqtt bench --suite: raw UDP ceiling, QoS 0
 # paced/unpaced and QoS 1 with 1 and 100 clients, 2,000-CONNECT burst), each
 # scenario against a fresh in-process gateway with its embedded broker, and
-# prints its table.
+# prints its table; then the handover latency (two in-process areas, the node
+# publishing right behind HO-RESUME, then after HO-RESUMED). `uptime` is
+# printed with each, since the host's load decides the throughputs.
 #
 # Usage: .ci/benchtable.sh [bench.out]
 # Environment:
 #   LSMQTT_BIN        the lsmqtt binary (default bin/lsmqtt; built by `make build`)
 #   LOADGEN=0         skip the load-generator set
 #   LOADGEN_DURATION  publish phase of each scenario (default 5s)
+#   HANDOVER_MOVES    moves measured by each handover run (default 1000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-bench.out}
@@ -48,6 +51,18 @@ if [ ! -x "$bin" ]; then
   exit 1
 fi
 dur=${LOADGEN_DURATION:-5s}
+moves=${HANDOVER_MOVES:-1000}
 echo "## Load generator: standard set (lsmqtt bench --suite --duration $dur)"
 echo
+echo "uptime at start: $(uptime)"
+echo
 "$bin" --log-level warn bench --suite --duration "$dur"
+echo
+echo "## Handover: HO-RESUME → first delivery in the new area (lsmqtt bench --handover $moves)"
+echo
+echo "uptime at start: $(uptime)"
+echo
+"$bin" --log-level warn bench --handover "$moves"
+"$bin" --log-level warn bench --handover "$moves" --handover-wait-resumed
+echo
+echo "uptime at end: $(uptime)"
