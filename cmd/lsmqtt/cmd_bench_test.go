@@ -13,7 +13,11 @@ func TestBenchEmbeddedJSON(t *testing.T) {
 	app := newApp()
 	var out bytes.Buffer
 	app.Writer = &out
-	err := app.Run([]string{"lsmqtt", "--log-level", "warn", "bench", "--embedded", "-n", "2", "-q", "1", "-c", "40", "--json"})
+	// The wall-clock limits are generous (a loaded CI host under -race can
+	// stall the subscriber or an ack for seconds); a healthy run ends as
+	// soon as all 40 are acknowledged and delivered.
+	err := app.Run([]string{"lsmqtt", "--log-level", "warn", "bench", "--embedded", "-n", "2", "-q", "1", "-c", "40", "--json",
+		"--connect-timeout", "60s", "--retry-timeout", "10s", "--drain", "60s"})
 	if err != nil {
 		t.Fatal(err)
 	}

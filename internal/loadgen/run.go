@@ -361,11 +361,15 @@ func (r *runner) publishPhase(ctx context.Context, cs []*client, dl *deliveries)
 	}
 
 	if dl != nil {
-		expect := pr.Sent
+		// QoS 0 may lose messages, so a subscriber quiet for 500 ms has
+		// seen all it will; at QoS 1/2 every acknowledged message is due
+		// and a quiet spell (a slow or loaded host) is not a loss: wait
+		// for it up to Drain.
+		expect, idle := pr.Sent, min(cfg.Drain, 500*time.Millisecond)
 		if cfg.QoS > 0 {
-			expect = pr.Acked
+			expect, idle = pr.Acked, cfg.Drain
 		}
-		waitDeliveries(ctx, dl, expect, cfg.Drain)
+		waitDeliveries(ctx, dl, expect, cfg.Drain, idle)
 	}
 	// Gateway traffic the clients did not expect is counted once the
 	// drain is over.
@@ -414,10 +418,9 @@ func pct(part, whole int64) float64 {
 }
 
 // waitDeliveries waits until the subscriber has expect messages, has seen
-// nothing new for 500 ms, or drain has passed.
-func waitDeliveries(ctx context.Context, dl *deliveries, expect int64, drain time.Duration) {
+// nothing new for idle, or drain has passed.
+func waitDeliveries(ctx context.Context, dl *deliveries, expect int64, drain, idle time.Duration) {
 	deadline := time.Now().Add(drain)
-	idle := min(drain, 500*time.Millisecond)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	prev, since := dl.count(), time.Now()
