@@ -38,7 +38,7 @@ func TestAnycastGatewayAddress(t *testing.T) {
 	defer func() { r.PacketConn().Close(); <-e.done }()
 	c, _ := w.nodes[1].ListenUDP(0)
 	defer c.Close()
-	c.WriteTo([]byte("hi"), net.UDPAddrFromAddrPort(netip.AddrPortFrom(any, DefaultGatewayPort)))
+	to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(any, DefaultGatewayPort))
 	type res struct {
 		b    string
 		from netip.AddrPort
@@ -52,17 +52,31 @@ func TestAnycastGatewayAddress(t *testing.T) {
 		}
 		close(ch)
 	}()
-	for i := 0; i < 2000; i++ {
+	// Virtual time moves only here, a Gosched apart, so on a loaded host
+	// the echo or the reader may not have run for many emulated seconds
+	// (a bound of 2,000 steps once failed with the reply already in the
+	// node's socket). Resend every emulated second, as an MQTT-SN client
+	// retries, and give up only after a generous wall-clock guard: without
+	// an anycast answer no reply ever comes.
+	guard := time.NewTimer(30 * time.Second)
+	defer guard.Stop()
+	var sent time.Time
+	for {
+		if sent.IsZero() || w.clk.Since(sent) >= time.Second {
+			sent = w.clk.Now()
+			c.WriteTo([]byte("hi"), to)
+		}
 		select {
 		case got := <-ch:
 			if got.b != "echo:hi" || got.from != netip.AddrPortFrom(any, DefaultGatewayPort) {
 				t.Fatalf("reply %q from %v, want echo:hi from the anycast address", got.b, got.from)
 			}
 			return
+		case <-guard.C:
+			t.Fatal("no reply via the anycast address")
 		default:
 			runtime.Gosched()
 			w.clk.Advance(5 * time.Millisecond)
 		}
 	}
-	t.Fatal("no reply via the anycast address")
 }
