@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -42,7 +41,7 @@ func testBrokerOutage(t *testing.T, qos mqttsn.QoS) {
 		queueSize = 25
 	)
 	m := startRelMosquitto(t)
-	ext, err := broker.NewExternal(broker.ExternalConfig{URL: "mqtt://" + m.addr, MaxQueued: queueSize,
+	ext, err := broker.NewExternal(broker.ExternalConfig{URL: "mqtt://" + m.Addr(), MaxQueued: queueSize,
 		MinBackoff: 5 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, ConnectTimeout: time.Second, AckTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +85,7 @@ func testBrokerOutage(t *testing.T, qos mqttsn.QoS) {
 			// The outage queue is full: wait TWAIT (short here) and retry.
 			refused++
 			if killed && !restarted {
-				m.start()
+				m.Start()
 				restarted = true
 			}
 			select {
@@ -98,7 +97,7 @@ func testBrokerOutage(t *testing.T, qos mqttsn.QoS) {
 			t.Fatalf("publish %d: %v", i, err)
 		}
 		if i == killAt && !killed {
-			m.kill(syscall.SIGKILL)
+			m.Kill()
 			killed = true
 		}
 	}

@@ -1,17 +1,9 @@
 package gateway_test
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"net"
-	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -26,91 +18,11 @@ import (
 // failure bound, never a measured duration.
 const relWait = 30 * time.Second
 
-// relMosquitto is a mosquitto process on a loopback port that the test
-// chose free, killed and restarted on the same port by the test.
-type relMosquitto struct {
-	t    testing.TB
-	bin  string
-	conf string
-	addr string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-func startRelMosquitto(t testing.TB) *relMosquitto {
+// startRelMosquitto starts a mosquitto (persistence off, a deep queue per
+// client) that the test may kill and start again on the same port.
+func startRelMosquitto(t testing.TB) *testutil.MosquittoBroker {
 	t.Helper()
-	bin := testutil.NeedTool(t, "mosquitto")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	_, port, _ := net.SplitHostPort(addr)
-	u, err := user.Current()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	m := &relMosquitto{t: t, bin: bin, conf: filepath.Join(dir, "mosquitto.conf"), addr: addr}
-	conf := fmt.Sprintf("listener %s 127.0.0.1\nallow_anonymous true\nlog_dest stderr\nlog_type error\nlog_type warning\n"+
-		"log_type notice\nlog_type information\npersistence false\nmax_queued_messages 100000\nuser %s\n", port, u.Username)
-	if err := os.WriteFile(m.conf, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m.start()
-	t.Cleanup(func() { m.kill(syscall.SIGTERM) })
-	return m
-}
-
-// start runs mosquitto and returns once it says it is running and its port
-// answers.
-func (m *relMosquitto) start() {
-	m.t.Helper()
-	m.cmd = exec.Command(m.bin, "-c", m.conf)
-	out, err := m.cmd.StderrPipe()
-	if err != nil {
-		m.t.Fatal(err)
-	}
-	if err := m.cmd.Start(); err != nil {
-		m.t.Fatal(err)
-	}
-	running := make(chan struct{})
-	m.done = make(chan struct{})
-	go func() {
-		defer close(m.done)
-		sc := bufio.NewScanner(out)
-		seen := false
-		for sc.Scan() {
-			if !seen && strings.HasSuffix(sc.Text(), " running") {
-				seen = true
-				close(running)
-			}
-		}
-		m.cmd.Wait()
-	}()
-	select {
-	case <-running:
-	case <-m.done:
-		m.t.Fatal("mosquitto exited at start")
-	case <-time.After(relWait):
-		m.t.Fatal("mosquitto did not start")
-	}
-	c, err := net.DialTimeout("tcp", m.addr, relWait)
-	if err != nil {
-		m.t.Fatal(err)
-	}
-	c.Close()
-}
-
-// kill sends sig and waits for the process to exit.
-func (m *relMosquitto) kill(sig syscall.Signal) {
-	if m.cmd == nil {
-		return
-	}
-	m.cmd.Process.Signal(sig)
-	<-m.done
-	m.cmd = nil
+	return testutil.Mosquitto(t, testutil.MosquittoOptions{MaxQueuedMessages: 100000, Wait: relWait})
 }
 
 // serveGateway serves g on a new loopback UDP socket and returns its

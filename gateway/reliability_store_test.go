@@ -126,7 +126,7 @@ func TestReliabilityGatewayKill9(t *testing.T) {
 
 func testGatewayKill9(t *testing.T, bin string, withState bool) {
 	m := startRelMosquitto(t)
-	args := []string{"--broker", "mqtt://" + m.addr, "--broker-client-id", "gw-kill9"}
+	args := []string{"--broker", "mqtt://" + m.Addr(), "--broker-client-id", "gw-kill9"}
 	if withState {
 		args = append(args, "--state", filepath.Join(t.TempDir(), "gateway.db"))
 	}
