@@ -20,6 +20,7 @@ import (
 	"github.com/lsmqtt/lsmqtt/rpl/dodag"
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
 	"github.com/lsmqtt/lsmqtt/rpl/medium"
+	"github.com/lsmqtt/lsmqtt/trust/gatewayauth"
 	"github.com/lsmqtt/lsmqtt/trust/registry"
 	"github.com/lsmqtt/lsmqtt/trust/ts"
 	"github.com/lsmqtt/lsmqtt/trust/tsclient"
@@ -163,7 +164,8 @@ func Start(ctx context.Context, cfg Config) (a *Area, err error) {
 				return nil, err
 			}
 		}
-		gcfg.Authenticator = &Admission{Name: cfg.Name, Verifier: a.TS.Verifier()}
+		gcfg.Authenticator = &gatewayauth.Authenticator{Gateway: cfg.Name, Verifier: a.TS.Verifier(),
+			Logger: cfg.Logger.With("part", "admission")}
 		ext := map[byte]gateway.ExtensionHandler{}
 		for k, v := range gcfg.Extensions {
 			ext[k] = v

@@ -1,46 +1,29 @@
 package area
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 
 	"github.com/lsmqtt/lsmqtt/gateway"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
+	"github.com/lsmqtt/lsmqtt/trust/gatewayauth"
 	"github.com/lsmqtt/lsmqtt/trust/ts"
 	"github.com/lsmqtt/lsmqtt/trust/tsclient"
 )
 
-// Admission admits only nodes that prove they hold their PSS, as the TS
-// judges it (gateway.Authenticator).
+// Admission is trust/gatewayauth's Authenticator under its older name and
+// fields (Name is gatewayauth's Gateway): TS-CHALLENGE, TS-PROOF and the
+// Trusted System's verdict. New code uses gatewayauth.Authenticator; this
+// stays for callers not yet switched.
 type Admission struct {
 	// Name is the gateway's name, bound into the proof.
 	Name     string
 	Verifier tsclient.Verifier
 }
 
-// Admit challenges the connecting node and asks the verifier.
+// Admit implements gateway.Authenticator with gatewayauth.Authenticator.
 func (a *Admission) Admit(ctx context.Context, req *gateway.AdmitRequest) error {
-	ch, err := tsclient.NewChallenge(a.Name)
-	if err != nil {
-		return err
-	}
-	ans, err := req.Exchange(ctx, ch)
-	if err != nil {
-		return err
-	}
-	p, ok := ans.(*mqttsn.TSProof)
-	if !ok || !bytes.Equal(p.Challenge, ch.Challenge) {
-		return mqttsn.RejectedNotSupported
-	}
-	v, err := a.Verifier.VerifyAdmission(ctx, a.Name, req.ClientID, ch.Challenge, p.Proof)
-	if err != nil {
-		return fmt.Errorf("%w: %v", mqttsn.RejectedNotSupported, err)
-	}
-	if !v.Admitted() {
-		return mqttsn.RejectedNotSupported
-	}
-	return nil
+	return (&gatewayauth.Authenticator{Gateway: a.Name, Verifier: a.Verifier}).Admit(ctx, req)
 }
 
 // KeyRelay returns the gateway's extension handler for TS-KEYREQ, answered
