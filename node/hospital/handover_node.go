@@ -111,8 +111,13 @@ func newHONode(ctx context.Context, p *patient, gw net.Addr) (*hoNode, error) {
 	h.node = handoverclient.New(h.conn, gw, handoverclient.Config{
 		Client: client.Config{ClientID: p.creds.Name, KeepAlive: 10 * time.Minute, CleanSession: true,
 			Clock: s.clk, Logger: s.cfg.Logger},
-		Prove:  h.prove,
-		Topics: h.topics[:],
+		Prove: h.prove,
+		// Publishes wait for HO-RESUMED: a publish sent right behind
+		// HO-RESUME is held by the visited gateway and released on a
+		// goroutine of its own, whose timing the virtual clock cannot
+		// see (the same seed would not give the same run on the mesh).
+		WaitForResumed: true,
+		Topics:         h.topics[:],
 	})
 	if h.sess, err = tsclient.NewSession(tsclient.SessionConfig{Creds: p.creds, Exchanger: h, Suite: suite,
 		AllowInsecure: suite.Insecure(), Clock: s.clk}); err != nil {

@@ -53,13 +53,17 @@ func inArea(st *stack.Stack, a *area.Area) bool {
 	return false
 }
 
+// joinPoll is how often a patient who arrived looks whether it is in the
+// new ward's DODAG yet: the resolution of the RPL rejoin time.
+const joinPoll = 50 * time.Millisecond
+
 // waitInArea waits, on the sim's clock, until the patient's stack is in
 // area a. Waiting for RPL is not work in flight: the patient is not busy
 // meanwhile, so the virtual clock jumps from timer to timer.
 func (p *patient) waitInArea(ctx context.Context, st *stack.Stack, a *area.Area) error {
 	for !inArea(st, a) {
 		p.busy.Add(-1)
-		err := sleepOn(ctx, p.s.clk, 250*time.Millisecond)
+		err := sleepOn(ctx, p.s.clk, joinPoll)
 		p.busy.Add(1)
 		if err != nil {
 			return err

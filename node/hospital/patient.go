@@ -69,6 +69,7 @@ type patientTotals struct {
 	Completed  uint64
 	Failed     uint64
 	HandoverDs []time.Duration
+	RejoinDs   []time.Duration // mesh: arrival → in the ward's DODAG, of the completed handovers
 }
 
 type pevent struct {
@@ -341,12 +342,14 @@ func (p *patient) arriveHO(ctx context.Context, legNo int) {
 	p.inWard = true
 	w0, t0 := time.Now(), p.s.clk.Now()
 	var res handoverclient.Result
+	var rejoin time.Duration
 	if p.ho.st != nil {
 		// On the mesh the node first finds the ward's DODAG (RPL), then
 		// moves its session: the handover time includes both.
 		if err := p.waitInArea(cctx, p.ho.st, a); err != nil {
 			res.Err = err
 		}
+		rejoin = p.s.clk.Since(t0)
 	}
 	if res.Err == nil {
 		res = p.ho.node.Move(cctx, gw)
@@ -362,6 +365,9 @@ func (p *patient) arriveHO(ctx context.Context, legNo int) {
 	case res.Err == nil:
 		p.tot.Completed++
 		p.tot.HandoverDs = append(p.tot.HandoverDs, d)
+		if p.ho.st != nil {
+			p.tot.RejoinDs = append(p.tot.RejoinDs, rejoin)
+		}
 		if res.Resumed {
 			p.tot.Resumed++
 		}
@@ -452,6 +458,7 @@ func (p *patient) totals() patientTotals {
 	defer p.mu.Unlock()
 	t := p.tot
 	t.HandoverDs = append([]time.Duration(nil), p.tot.HandoverDs...)
+	t.RejoinDs = append([]time.Duration(nil), p.tot.RejoinDs...)
 	return t
 }
 
@@ -481,6 +488,7 @@ func (p *patient) arriveMesh(ctx context.Context, legNo int) {
 	cctx, cancel := context.WithCancel(ctx)
 	t := s.clk.AfterFunc(sc.HandoverTimeout.Duration, cancel)
 	err := p.waitInArea(cctx, p.m.Transport().(*mote.MeshTransport).Stack(), a)
+	rejoin := s.clk.Since(t0)
 	if err == nil {
 		err = p.m.Connect(cctx)
 	}
@@ -496,6 +504,7 @@ func (p *patient) arriveMesh(ctx context.Context, legNo int) {
 		if err == nil {
 			p.tot.Completed++
 			p.tot.HandoverDs = append(p.tot.HandoverDs, d)
+			p.tot.RejoinDs = append(p.tot.RejoinDs, rejoin)
 		} else if ctx.Err() == nil {
 			p.tot.Failed++
 		}

@@ -591,12 +591,9 @@ func scratchDir() string {
 func (s *Sim) peering() ([]*gateway.PeeringConfig, error) {
 	s.peerCtx, s.peerCancel = context.WithCancel(context.Background())
 	n := len(s.sc.Areas)
-	for range n {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		s.peerConns = append(s.peerConns, pc)
+	hub := &peerHub{activity: &s.activity}
+	for i := range n {
+		s.peerConns = append(s.peerConns, hub.listen(i))
 	}
 	keys := make([][][]byte, n)
 	for i := range keys {
