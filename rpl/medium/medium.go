@@ -143,9 +143,13 @@ type sink interface {
 
 // endpoint is one attached radio.
 type endpoint struct {
-	m     *Medium
-	sink  sink
-	addr  ieee802154.Address // learned or given; Mode AddrNone until known
+	m    *Medium
+	sink sink
+	addr ieee802154.Address // learned or given; Mode AddrNone until known
+	// fixed: the address was given (Attach), not learned from frames. A
+	// radio's frames may carry any source address (a forgery); only a UDP
+	// peer's address is learned from them, and never one a fixed radio owns.
+	fixed bool
 	devID uint16
 	// pos mirrors Medium.pos[addr] (guarded by Medium.mu) so the per-frame
 	// loop needs no map lookups.
@@ -233,6 +237,12 @@ func (m *Medium) removeEndpointLocked(e *endpoint) {
 	e.detach()
 }
 
+// BadForeignSource is the Stats.Bad reason counting frames whose source
+// address is not their sender's: an attached radio's frame carrying another
+// address, or a UDP peer's frame claiming an attached radio's address.
+// Such a frame is still put on the air, from its sender's position.
+const BadForeignSource = "foreign source address"
+
 // ingest handles one ZEP datagram sent by endpoint src. The datagram is
 // not retained.
 func (m *Medium) ingest(src *endpoint, datagram []byte) error {
@@ -264,10 +274,18 @@ func (m *Medium) ingest(src *endpoint, datagram []byte) error {
 		return ErrClosed
 	}
 	if fr.Src.Mode != ieee802154.AddrNone && src.addr != fr.Src {
-		if src.addr.Mode != ieee802154.AddrNone && m.byAddr[src.addr] == src {
-			delete(m.byAddr, src.addr)
+		if owner := m.byAddr[fr.Src]; src.fixed || (owner != nil && owner.fixed) {
+			// A frame claiming an address that is not its sender's (a
+			// forgery, or a UDP peer claiming an attached radio's
+			// address): it goes out from where it was sent, counted; the
+			// owner of the address stays attached where it is.
+			m.stats.bad[BadForeignSource]++
+		} else {
+			if src.addr.Mode != ieee802154.AddrNone && m.byAddr[src.addr] == src {
+				delete(m.byAddr, src.addr)
+			}
+			m.bindLocked(src, fr.Src)
 		}
-		m.bindLocked(src, fr.Src)
 	}
 	if src.addr.Mode == ieee802154.AddrNone {
 		m.stats.bad["unbound sender"]++

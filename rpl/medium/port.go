@@ -21,10 +21,13 @@ type Port struct {
 }
 
 // Attach connects an in-process radio with MAC address addr (the source
-// address its frames carry) and ZEP device id devID.
+// address its frames carry) and ZEP device id devID. The radio keeps addr
+// whatever source address its frames carry: a frame it sends with another
+// node's address (a forgery) is heard from the radio's own position and
+// does not take that node's place on the medium.
 func (m *Medium) Attach(addr ieee802154.Address, devID uint16) (*Port, error) {
 	p := &Port{m: m}
-	p.ep = &endpoint{m: m, sink: p, addr: addr, devID: devID}
+	p.ep = &endpoint{m: m, sink: p, addr: addr, fixed: true, devID: devID}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
