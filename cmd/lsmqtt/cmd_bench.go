@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"time"
 
@@ -102,6 +103,8 @@ func init() {
 				Usage: "raw sink bind address (default 127.0.0.1:0, or [::1]:0 for an IPv6 gateway)"},
 			&cli.BoolFlag{Name: "embedded", EnvVars: env("embedded"),
 				Usage: "run against an in-process lsmqtt gateway with its embedded broker (no --gateway needed; --sub-mqtt defaults to that broker)"},
+			&cli.IntFlag{Name: "gateway-sockets", Value: 1, EnvVars: env("gateway-sockets"),
+				Usage: "with --embedded or --suite: UDP sockets the in-process gateway serves on its port, each with its own receive loop (SO_REUSEPORT, Linux)"},
 			&cli.BoolFlag{Name: "spawn", EnvVars: env("spawn"),
 				Usage: "with --embedded or --suite: run each in-process gateway in a child lsmqtt process instead, so it shares the CPUs through the OS scheduler as a deployed gateway would"},
 			&cli.BoolFlag{Name: "serve-embedded", Hidden: true,
@@ -162,7 +165,7 @@ func runBench(c *cli.Context) error {
 	}
 
 	if c.Bool("serve-embedded") {
-		in, err := inproc.Start(c.Context, inproc.Config{Addr: c.String("gateway"), Logger: logger})
+		in, err := inproc.Start(c.Context, inproc.Config{Addr: c.String("gateway"), Sockets: c.Int("gateway-sockets"), Logger: logger})
 		if err != nil {
 			return err
 		}
@@ -253,9 +256,10 @@ func benchTarget(c *cli.Context) (loadgen.Target, error) {
 		if err != nil {
 			return loadgen.Target{}, err
 		}
-		return inproc.Spawn(c.Context, exe, "--log-level", c.String("log-level"), "bench", "--serve-embedded")
+		return inproc.Spawn(c.Context, exe, "--log-level", c.String("log-level"), "bench", "--serve-embedded",
+			"--gateway-sockets", strconv.Itoa(c.Int("gateway-sockets")))
 	}
-	in, err := inproc.Start(c.Context, inproc.Config{Logger: logger})
+	in, err := inproc.Start(c.Context, inproc.Config{Sockets: c.Int("gateway-sockets"), Logger: logger})
 	if err != nil {
 		return loadgen.Target{}, err
 	}

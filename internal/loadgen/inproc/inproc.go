@@ -28,6 +28,9 @@ type Config struct {
 	BrokerAddr string
 	// SockBuf is the gateway socket's receive and send buffer (default 8 MiB).
 	SockBuf int
+	// Sockets is how many UDP sockets the gateway serves on Addr, each with
+	// its own receive loop (gateway.ListenUDP: SO_REUSEPORT, Linux). Default 1.
+	Sockets int
 	// Gateway is passed to gateway.New (Logger is filled from Logger).
 	Gateway gateway.Config
 	// Logger receives the gateway's logs, BrokerLogger the broker's; nil
@@ -40,9 +43,9 @@ type Instance struct {
 	Gateway *gateway.Gateway
 	Broker  *broker.Embedded
 	reg     prometheus.Gatherer
-	conn    *net.UDPConn
+	conns   []*net.UDPConn
 	cancel  context.CancelFunc
-	done    chan error
+	done    chan error // one value per served socket
 	once    sync.Once
 }
 
@@ -80,13 +83,13 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 	if gcfg.AdvertiseInterval == 0 {
 		gcfg.AdvertiseInterval = -1
 	}
-	started := make(chan struct{})
+	started := make(chan struct{}, max(cfg.Sockets, 1))
 	notify := gcfg.NotifyStarted
 	gcfg.NotifyStarted = func(pc net.PacketConn) {
 		if notify != nil {
 			notify(pc)
 		}
-		close(started)
+		started <- struct{}{}
 	}
 	gw, err := gateway.New(gcfg, emb)
 	if err != nil {
@@ -94,32 +97,35 @@ func Start(ctx context.Context, cfg Config) (*Instance, error) {
 		return nil, err
 	}
 	emb.SetDeliver(gw.Deliver)
-	laddr, err := net.ResolveUDPAddr("udp", cfg.Addr)
-	if err != nil {
-		emb.Close()
-		return nil, err
-	}
-	conn, err := net.ListenUDP("udp", laddr)
+	pcs, err := gateway.ListenUDP(ctx, "udp", cfg.Addr, cfg.Sockets)
 	if err != nil {
 		emb.Close()
 		return nil, fmt.Errorf("inproc: gateway socket: %w", err)
 	}
-	setBuf(conn, cfg.SockBuf)
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	in := &Instance{Gateway: gw, Broker: emb, reg: gather, conn: conn, cancel: cancel, done: make(chan error, 1)}
-	go func() { in.done <- gw.Serve(sctx, conn) }()
-	select {
-	case <-started:
-	case err := <-in.done:
-		in.done <- err
-		in.Close()
-		return nil, fmt.Errorf("inproc: gateway stopped at once: %v", err)
+	in := &Instance{Gateway: gw, Broker: emb, reg: gather, cancel: cancel, done: make(chan error, len(pcs))}
+	for _, pc := range pcs {
+		conn := pc.(*net.UDPConn)
+		setBuf(conn, cfg.SockBuf)
+		in.conns = append(in.conns, conn)
+	}
+	for _, conn := range in.conns {
+		go func() { in.done <- gw.Serve(sctx, conn) }()
+	}
+	for range in.conns {
+		select {
+		case <-started:
+		case err := <-in.done:
+			in.done <- err
+			in.Close()
+			return nil, fmt.Errorf("inproc: gateway stopped at once: %v", err)
+		}
 	}
 	return in, nil
 }
 
 // Addr is the gateway's UDP address.
-func (in *Instance) Addr() string { return in.conn.LocalAddr().String() }
+func (in *Instance) Addr() string { return in.conns[0].LocalAddr().String() }
 
 // BrokerURL is the embedded broker's MQTT URL.
 func (in *Instance) BrokerURL() string { return "mqtt://" + in.Broker.TCPAddr() }
@@ -165,9 +171,13 @@ func (in *Instance) Close() error {
 	in.once.Do(func() {
 		in.cancel()
 		in.Gateway.Close()
-		<-in.done
+		for range in.conns {
+			<-in.done
+		}
 		in.Broker.Close()
-		in.conn.Close()
+		for _, c := range in.conns {
+			c.Close()
+		}
 	})
 	return nil
 }

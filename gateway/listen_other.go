@@ -1,0 +1,9 @@
+//go:build !linux
+
+package gateway
+
+import "syscall"
+
+const reusePortSupported = false
+
+func setReusePort(_, _ string, _ syscall.RawConn) error { return nil }
