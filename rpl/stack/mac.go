@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"slices"
 	"time"
 
 	"github.com/lsmqtt/lsmqtt/internal/clock"
@@ -37,10 +38,20 @@ type mac struct {
 	timer    clock.Timer
 	gen      uint64 // invalidates stale ack timers
 	seq      uint8
-	// recent remembers the last sequence number per sender, to drop the
-	// duplicates a lost acknowledgment causes (§7.5.6.1).
-	recent     map[ieee802154.Address]uint8
-	recentList []ieee802154.Address
+	// recent remembers the last frame per sender — sequence number and
+	// FCS — to drop the duplicates a lost acknowledgment causes
+	// (§7.5.6.1): a retransmission repeats the frame octet for octet. The
+	// FCS stops a forged frame that took a neighbour's next sequence
+	// number from making its real frame look like a duplicate (dropped
+	// after it was acknowledged: lost for good at this hop).
+	recent     map[ieee802154.Address]lastFrame
+	recentList []ieee802154.Address // least recently heard first
+}
+
+// lastFrame identifies the last frame heard from a sender.
+type lastFrame struct {
+	seq uint8
+	fcs uint16
 }
 
 const recentMax = 16
@@ -198,7 +209,7 @@ func (s *Stack) macInput(psdu []byte) {
 		s.cnt.AcksSent++
 		s.radioTx(b)
 	}
-	if f.Dst == s.lladdr && s.duplicate(f.Src, f.Seq) {
+	if f.Dst == s.lladdr && s.duplicate(f.Src, lastFrame{f.Seq, frameFCS(psdu)}) {
 		s.cnt.MACDuplicates++
 		return
 	}
@@ -220,21 +231,32 @@ func (s *Stack) overheard(n int) {
 	}
 }
 
-// duplicate reports whether seq from src repeats the last frame seen from
-// it, and records it.
-func (s *Stack) duplicate(src ieee802154.Address, seq uint8) bool {
+// frameFCS returns the FCS octets of a decoded PSDU.
+func frameFCS(psdu []byte) uint16 {
+	n := len(psdu)
+	return uint16(psdu[n-2]) | uint16(psdu[n-1])<<8
+}
+
+// duplicate reports whether lf from src repeats the last frame heard from
+// it, and records it. The table is bounded (recentMax senders); the sender
+// heard least recently is forgotten first, so forged source addresses can
+// only push out neighbours that have been quiet longest.
+func (s *Stack) duplicate(src ieee802154.Address, lf lastFrame) bool {
 	if s.mac.recent == nil {
-		s.mac.recent = make(map[ieee802154.Address]uint8)
+		s.mac.recent = make(map[ieee802154.Address]lastFrame)
 	}
 	if last, ok := s.mac.recent[src]; ok {
-		s.mac.recent[src] = seq
-		return last == seq
+		s.mac.recent[src] = lf
+		if i := slices.Index(s.mac.recentList, src); i >= 0 {
+			s.mac.recentList = append(append(s.mac.recentList[:i], s.mac.recentList[i+1:]...), src)
+		}
+		return last == lf
 	}
 	if len(s.mac.recentList) >= recentMax {
 		delete(s.mac.recent, s.mac.recentList[0])
 		s.mac.recentList = s.mac.recentList[1:]
 	}
 	s.mac.recentList = append(s.mac.recentList, src)
-	s.mac.recent[src] = seq
+	s.mac.recent[src] = lf
 	return false
 }
