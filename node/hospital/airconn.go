@@ -29,9 +29,6 @@ type airConn struct {
 	loss  float64
 
 	activity *atomic.Uint64 // bumped per datagram, for the virtual-clock driver
-	// onFrames, if set, is told the frames of every datagram (sent or
-	// received), for a node that keeps its own energy meter.
-	onFrames func(frames []int, sent bool)
 
 	mu     sync.Mutex
 	r      *rand.Rand
@@ -58,7 +55,7 @@ func classOf(b []byte) int {
 }
 
 // count charges the frames of one datagram and decides whether it is lost.
-func (c *airConn) count(b []byte, sent bool) (drop bool) {
+func (c *airConn) count(b []byte) (drop bool) {
 	if c.activity != nil {
 		c.activity.Add(1)
 	}
@@ -70,9 +67,6 @@ func (c *airConn) count(b []byte, sent bool) (drop bool) {
 		n += f + 5 // the frame and its acknowledgement
 	}
 	c.air[classOf(b)] += uint64(n)
-	if c.onFrames != nil {
-		c.onFrames(c.frames, sent)
-	}
 	if c.loss > 0 && c.r.Float64() < c.loss {
 		c.lost++
 		return true
@@ -81,7 +75,7 @@ func (c *airConn) count(b []byte, sent bool) (drop bool) {
 }
 
 func (c *airConn) WriteTo(b []byte, a net.Addr) (int, error) {
-	if c.count(b, true) {
+	if c.count(b) {
 		return len(b), nil
 	}
 	return c.PacketConn.WriteTo(b, a)
@@ -90,7 +84,7 @@ func (c *airConn) WriteTo(b []byte, a net.Addr) (int, error) {
 func (c *airConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	for {
 		n, a, err := c.PacketConn.ReadFrom(b)
-		if err != nil || !c.count(b[:n], false) {
+		if err != nil || !c.count(b[:n]) {
 			return n, a, err
 		}
 	}

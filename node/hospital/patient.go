@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/lsmqtt/lsmqtt/gateway/handoverclient"
 	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
 	"github.com/lsmqtt/lsmqtt/node/energy"
@@ -37,19 +36,20 @@ type patient struct {
 	queue []pevent
 	wake  chan struct{}
 
+	// m is the patient's mote for the whole run, started by Sim.setup;
+	// air its UDP socket (UDP transport). Set under mu (endSnapshot and
+	// retire read them from other goroutines).
+	m   *mote.Mote
+	air *airConn
 	// owned by run
-	ho     *hoNode    // handover mode
-	m      *mote.Mote // guarded by mu where another goroutine reads it (endSnapshot)
-	air    *airConn
 	inWard bool
 	legNo  int
 	timers []clock.Timer
-	incarn uint64
 
 	mu  sync.Mutex // guards the totals below (read by summarise after run)
 	tot patientTotals
-	// endSnap is the mesh mote's energy at the scenario's end (the drain
-	// after it takes a scheduler-dependent amount of virtual time).
+	// endSnap is the mote's energy at the scenario's end (the drain after
+	// it takes a scheduler-dependent amount of virtual time).
 	endSnap *energy.Snapshot
 }
 
@@ -65,7 +65,7 @@ type patientTotals struct {
 	Lost      uint64
 
 	Handovers  uint64
-	Resumed    uint64 // handover mode: the visited gateway took the session over
+	Resumed    uint64 // session handover: the visited gateway took the session over
 	Completed  uint64
 	Failed     uint64
 	HandoverDs []time.Duration
@@ -196,10 +196,6 @@ func (p *patient) handle(ctx context.Context, e pevent) {
 	}
 	switch e.kind {
 	case evTick:
-		if p.ho != nil && p.inWard {
-			p.ho.publish(ctx)
-			return
-		}
 		if !p.inWard || p.m == nil {
 			p.mu.Lock()
 			p.tot.Skipped++
@@ -226,33 +222,121 @@ func (p *patient) publish(ctx context.Context) {
 	}
 }
 
-// arrive retires the mote of the previous ward and connects afresh in the
-// new one (reconnect-based handover).
+// arrive: the patient is in ward legs[legNo] (their radio already is, on
+// the mesh: the itinerary's timer put it at the bed). The first arrival
+// connects the mote in full; every later one moves its session to the
+// ward's gateway (Mote.Move): a resume there (HO-RESUME, the gateways'
+// session handover), or with Handover "reconnect" (Config.NoHandover) a
+// full connect (admission by the TS, topic registration). On the mesh the
+// mote's stack first finds the ward's DODAG (RPL: the old parent stops
+// answering, a local repair, DIS, the new root's DIO, a DAO and its
+// DAO-ACK). The handover's duration is from arrival until the mote can
+// publish again: on the sim's clock on the mesh, on the wall clock over
+// UDP (the software path; there is no radio).
 func (p *patient) arrive(ctx context.Context, legNo int) {
-	if p.s.sc.Handover == HandoverSession {
-		p.arriveHO(ctx, legNo)
-		return
-	}
-	if p.s.med != nil {
-		p.arriveMesh(ctx, legNo)
-		return
-	}
-	l := p.legs[legNo]
-	p.retire()
+	s, sc := p.s, p.s.sc
+	a := s.areas[p.legs[legNo].Area]
 	p.legNo = legNo
-	a := p.s.areas[l.Area]
-	gw, err := net.ResolveUDPAddr("udp", a.UDPAddr())
-	if err != nil {
+	p.inWard = true
+	if p.m == nil {
+		return // it did not start (Sim.setup failed)
+	}
+	w0, t0 := time.Now(), s.clk.Now()
+	cctx, cancel := context.WithCancel(ctx)
+	t := s.clk.AfterFunc(sc.HandoverTimeout.Duration, cancel)
+	defer func() {
+		t.Stop()
+		cancel()
+	}()
+	var err error
+	var rejoin time.Duration
+	if tr, ok := p.m.Transport().(*mote.MeshTransport); ok {
+		err = p.waitInArea(cctx, tr.Stack(), a)
+		rejoin = s.clk.Since(t0)
+	}
+	if legNo == 0 {
+		if err == nil {
+			err = p.m.Connect(cctx)
+		}
+		if err != nil && ctx.Err() == nil {
+			s.cfg.Logger.Debug("hospital: connect", "patient", p.group, "area", a.Name(), "err", err)
+		}
 		return
 	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return
+	var rec mote.MoveRecord
+	if err == nil {
+		var gw net.Addr // the mesh mote follows its DODAG's root
+		if s.med == nil {
+			if gw, err = net.ResolveUDPAddr("udp", a.UDPAddr()); err != nil {
+				return
+			}
+		}
+		rec, _, err = p.m.Move(cctx, gw)
 	}
-	p.incarn++
-	p.air = newAirConn(pc, p.s.sc.Loss, p.s.sc.Seed*1_000_003+uint64(p.idx)*7919+p.incarn)
-	p.air.activity = &p.s.activity
-	sc := p.s.sc
+	d := time.Since(w0)
+	if s.med != nil {
+		d = s.clk.Since(t0)
+	}
+	if err != nil && ctx.Err() == nil {
+		s.cfg.Logger.Debug("hospital: move", "patient", p.group, "area", a.Name(), "err", err)
+	}
+	p.mu.Lock()
+	p.tot.Handovers++
+	switch {
+	case err == nil:
+		p.tot.Completed++
+		p.tot.HandoverDs = append(p.tot.HandoverDs, d)
+		if s.med != nil {
+			p.tot.RejoinDs = append(p.tot.RejoinDs, rejoin)
+		}
+		if rec.Resumed {
+			p.tot.Resumed++
+		}
+	case ctx.Err() == nil:
+		p.tot.Failed++
+	}
+	p.mu.Unlock()
+	if err == nil {
+		p.publish(ctx) // the first reading in the new ward
+	}
+}
+
+// startMote starts the patient's mote, in Sim.setup: so every mote's
+// energy account starts with the scenario (the same under the same seed
+// whenever the patient's goroutine gets to run). On the mesh its radio is
+// attached to the medium at the patient's first bed; over UDP it gets a
+// loopback socket whose frames are estimated (airConn).
+func (p *patient) startMote() error {
+	s, sc := p.s, p.s.sc
+	var tr mote.Transport
+	var air *airConn
+	if s.med != nil {
+		mac := patientMAC(p.idx)
+		port, err := s.med.Attach(ieee802154.Ext(mac), uint16(p.idx+1))
+		if err != nil {
+			return err
+		}
+		s.med.SetPosition(ieee802154.Ext(mac), p.legs[0].Bed.position())
+		mt, err := mote.NewMeshTransport(mote.MeshConfig{Addr: mac, Radio: port, Clock: s.clk,
+			Seed: sc.Seed*1_000_003 + uint64(p.idx)*7919 + 1, Logger: s.cfg.Logger.With("patient", p.group)})
+		if err != nil {
+			port.Close()
+			return err
+		}
+		tr = mt
+	} else {
+		gw, err := net.ResolveUDPAddr("udp", s.areas[p.legs[0].Area].UDPAddr())
+		if err != nil {
+			return err
+		}
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		air = newAirConn(pc, sc.Loss, sc.Seed*1_000_003+uint64(p.idx)*7919+1)
+		air.activity = &s.activity
+		tr = mote.NewUDPTransport(air, gw, mote.DefaultLinkModel())
+	}
 	qos := mqttsn.QoS(*sc.QoS)
 	m, err := mote.New(mote.Config{
 		ID: p.creds.Name, Area: sc.Areas[p.legs[0].Area], Patient: p.group,
@@ -260,171 +344,39 @@ func (p *patient) arrive(ctx context.Context, legNo int) {
 		Thresholds: sc.Alarms.thresholds(),
 		Manual:     true, RoutineQoS: qos, AlarmQoS: max(qos, 1),
 		Protection: mote.ProtectTS, Suite: sc.Suite, Creds: p.creds,
-		Transport: mote.NewUDPTransport(p.air, gw, mote.DefaultLinkModel()),
-		Clock:     p.s.clk, Logger: p.s.cfg.Logger.With("patient", p.group),
+		NoHandover: sc.Handover == HandoverReconnect,
+		Transport:  tr, Clock: s.clk, Logger: s.cfg.Logger.With("patient", p.group),
 	})
 	if err != nil {
-		pc.Close()
-		p.air = nil
-		return
+		tr.Close()
+		return err
 	}
 	p.mu.Lock()
-	p.m = m
+	p.m, p.air = m, air
 	p.mu.Unlock()
-	p.inWard = true
-	t0, w0 := p.s.clk.Now(), time.Now()
-	cctx, cancel := context.WithCancel(ctx)
-	t := p.s.clk.AfterFunc(sc.HandoverTimeout.Duration, cancel)
-	err = m.Connect(cctx)
-	t.Stop()
-	cancel()
-	_ = t0
-	d := time.Since(w0)
-	if legNo > 0 {
-		p.mu.Lock()
-		p.tot.Handovers++
-		if err == nil {
-			p.tot.Completed++
-			p.tot.HandoverDs = append(p.tot.HandoverDs, d)
-		} else if ctx.Err() == nil {
-			p.tot.Failed++
-		}
-		p.mu.Unlock()
-	}
-	if err == nil && legNo > 0 {
-		p.publish(ctx) // the first reading in the new ward
+	return nil
+}
+
+// endSnapshot records the mote's energy at the scenario's end.
+func (p *patient) endSnapshot() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.m != nil {
+		snap := p.m.Snapshot()
+		p.endSnap = &snap
 	}
 }
 
-// arriveHO connects in full in the first ward, and moves the session to
-// the next ward's gateway afterwards (gateway/handoverclient).
-func (p *patient) arriveHO(ctx context.Context, legNo int) {
-	a := p.s.areas[p.legs[legNo].Area]
-	var gw net.Addr
-	if p.s.med != nil {
-		gw = net.UDPAddrFromAddrPort(a.Router.GatewayAddr())
-	} else {
-		var err error
-		if gw, err = net.ResolveUDPAddr("udp", a.UDPAddr()); err != nil {
-			return
-		}
-	}
-	p.legNo = legNo
-	cctx, cancel := context.WithCancel(ctx)
-	t := p.s.clk.AfterFunc(p.s.sc.HandoverTimeout.Duration, cancel)
-	defer func() {
-		t.Stop()
-		cancel()
-	}()
-	if p.ho == nil {
-		h, err := newHONode(ctx, p, gw)
-		if err != nil {
-			p.s.cfg.Logger.Warn("hospital: node", "patient", p.group, "err", err)
-			return
-		}
-		p.mu.Lock()
-		p.ho = h
-		p.mu.Unlock()
-	}
-	if legNo == 0 {
-		h := p.ho
-		p.inWard = true
-		if h.st != nil {
-			if err := p.waitInArea(cctx, h.st, a); err != nil {
-				return
-			}
-		}
-		if err := h.connect(cctx); err != nil {
-			p.s.cfg.Logger.Debug("hospital: connect", "patient", p.group, "err", err)
-		}
-		return
-	}
-	p.inWard = true
-	w0, t0 := time.Now(), p.s.clk.Now()
-	var res handoverclient.Result
-	var rejoin time.Duration
-	if p.ho.st != nil {
-		// On the mesh the node first finds the ward's DODAG (RPL), then
-		// moves its session: the handover time includes both.
-		if err := p.waitInArea(cctx, p.ho.st, a); err != nil {
-			res.Err = err
-		}
-		rejoin = p.s.clk.Since(t0)
-	}
-	if res.Err == nil {
-		res = p.ho.node.Move(cctx, gw)
-	}
-	d := time.Since(w0)
-	if p.s.med != nil {
-		d = p.s.clk.Since(t0)
-	}
-	p.ho.connected = res.Err == nil
-	p.mu.Lock()
-	p.tot.Handovers++
-	switch {
-	case res.Err == nil:
-		p.tot.Completed++
-		p.tot.HandoverDs = append(p.tot.HandoverDs, d)
-		if p.ho.st != nil {
-			p.tot.RejoinDs = append(p.tot.RejoinDs, rejoin)
-		}
-		if res.Resumed {
-			p.tot.Resumed++
-		}
-	case ctx.Err() == nil:
-		p.tot.Failed++
-	}
-	p.mu.Unlock()
-	if res.Err == nil {
-		p.ho.publish(ctx) // the first reading in the new ward
-	}
-}
-
-// retire closes the current mote and adds its accounting to the totals.
+// retire closes the mote and adds its accounting to the totals. It is
+// idempotent.
 func (p *patient) retire() {
 	p.mu.Lock()
-	h := p.ho
-	p.ho = nil
-	end := p.endSnap
-	p.mu.Unlock()
-	if h != nil {
-		snap := h.snapshot()
-		if end != nil {
-			snap = *end
-		}
-		var a [numClasses]uint64
-		var lost uint64
-		if h.air != nil {
-			a, lost = h.air.totals()
-		}
-		h.mu.Lock()
-		st := h.stats
-		h.mu.Unlock()
-		h.close()
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		p.tot.EnergyMJ += snap.TotalMJ()
-		p.tot.Elapsed += snap.Elapsed()
-		p.tot.Published += st.Published
-		p.tot.Failures += st.Failures
-		p.tot.Connects += st.Connects
-		p.tot.KeyReqs += st.KeyRequests
-		for i := range a {
-			p.tot.Air[i] += a[i]
-		}
-		p.tot.Lost += lost
-		return
-	}
-	if p.m == nil {
-		return
-	}
-	p.mu.Lock()
-	m, air := p.m, p.air
+	m, air, end := p.m, p.air, p.endSnap
 	p.m, p.air = nil, nil
 	p.mu.Unlock()
-	// Account before Close: Close sends DISCONNECT without waiting, and
-	// whether the gateway's answer is read before the socket closes is a
-	// race; so the goodbye is not counted (energy or air).
+	if m == nil {
+		return
+	}
 	snap := m.Snapshot()
 	if end != nil {
 		snap = *end
@@ -436,9 +388,6 @@ func (p *patient) retire() {
 	}
 	m.Close()
 	st := m.Stats()
-	if air != nil {
-		air.PacketConn.Close()
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.tot.EnergyMJ += snap.TotalMJ()
@@ -462,131 +411,16 @@ func (p *patient) totals() patientTotals {
 	return t
 }
 
-func splitmix(x uint64) uint64 {
-	x += 0x9e3779b97f4a7c15
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	return x ^ (x >> 31)
-}
-
-// arriveMesh is the reconnect-based handover on the mesh, with one mote
-// for the whole run: the first arrival starts the mote's radio and stack;
-// at every arrival the stack finds the ward's DODAG (RPL: the old parent
-// stops answering, a local repair, DIS, the new root's DIO, a DAO and its
-// DAO-ACK), then the mote connects to the ward's gateway afresh (admission
-// by the TS, topic registration). The handover duration is from arrival
-// until connected, in emulated time.
-func (p *patient) arriveMesh(ctx context.Context, legNo int) {
-	s, sc := p.s, p.s.sc
-	a := s.areas[p.legs[legNo].Area]
-	p.legNo = legNo
-	p.inWard = true
-	if p.m == nil {
-		return // it did not start (Sim.setup logged why)
-	}
-	t0 := s.clk.Now()
-	cctx, cancel := context.WithCancel(ctx)
-	t := s.clk.AfterFunc(sc.HandoverTimeout.Duration, cancel)
-	err := p.waitInArea(cctx, p.m.Transport().(*mote.MeshTransport).Stack(), a)
-	rejoin := s.clk.Since(t0)
-	if err == nil {
-		err = p.m.Connect(cctx)
-	}
-	t.Stop()
-	cancel()
-	d := s.clk.Since(t0)
-	if err != nil && ctx.Err() == nil {
-		s.cfg.Logger.Debug("hospital: connect", "patient", p.group, "area", a.Name(), "err", err)
-	}
-	if legNo > 0 {
-		p.mu.Lock()
-		p.tot.Handovers++
-		if err == nil {
-			p.tot.Completed++
-			p.tot.HandoverDs = append(p.tot.HandoverDs, d)
-			p.tot.RejoinDs = append(p.tot.RejoinDs, rejoin)
-		} else if ctx.Err() == nil {
-			p.tot.Failed++
-		}
-		p.mu.Unlock()
-	}
-	if err == nil && legNo > 0 {
-		p.publish(ctx) // the first reading in the new ward
-	}
-}
-
-// startMeshNode starts the patient's node on the mesh, in Sim.setup: so
-// every node's energy account starts with the scenario, the same under the
-// same seed whenever the patient's goroutine gets to run.
-func (p *patient) startMeshNode(ctx context.Context) error {
-	if p.s.sc.Handover == HandoverSession {
-		h, err := newHONode(ctx, p, net.UDPAddrFromAddrPort(p.s.areas[p.legs[0].Area].Router.GatewayAddr()))
-		if err != nil {
-			return err
-		}
-		p.ho = h
-		return nil
-	}
-	return p.startMeshMote()
-}
-
-// startMeshMote attaches the patient's radio to the medium and starts the
-// mote on it.
-func (p *patient) startMeshMote() error {
-	s, sc := p.s, p.s.sc
-	mac := patientMAC(p.idx)
-	port, err := s.med.Attach(ieee802154.Ext(mac), uint16(p.idx+1))
-	if err != nil {
-		return err
-	}
-	s.med.SetPosition(ieee802154.Ext(mac), p.legs[p.legNo].Bed.position())
-	tr, err := mote.NewMeshTransport(mote.MeshConfig{Addr: mac, Radio: port, Clock: s.clk,
-		Seed: sc.Seed*1_000_003 + uint64(p.idx)*7919 + 1, Logger: s.cfg.Logger.With("patient", p.group)})
-	if err != nil {
-		port.Close()
-		return err
-	}
-	qos := mqttsn.QoS(*sc.QoS)
-	m, err := mote.New(mote.Config{
-		ID: p.creds.Name, Area: sc.Areas[p.legs[0].Area], Patient: p.group,
-		Seed: sc.Seed*7919 + uint64(p.idx), Scenario: sc.Scenarios[p.idx%len(sc.Scenarios)],
-		Thresholds: sc.Alarms.thresholds(),
-		Manual:     true, RoutineQoS: qos, AlarmQoS: max(qos, 1),
-		Protection: mote.ProtectTS, Suite: sc.Suite, Creds: p.creds,
-		Transport: tr, Clock: s.clk, Logger: s.cfg.Logger.With("patient", p.group),
-	})
-	if err != nil {
-		tr.Close()
-		return err
-	}
-	p.mu.Lock()
-	p.m = m
-	p.mu.Unlock()
-	return nil
-}
-
-// endSnapshot records the mesh mote's energy at the scenario's end.
-func (p *patient) endSnapshot() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.s.med == nil {
-		return
-	}
-	var snap energy.Snapshot
-	switch {
-	case p.ho != nil:
-		snap = p.ho.snapshot()
-	case p.m != nil:
-		snap = p.m.Snapshot()
-	default:
-		return
-	}
-	p.endSnap = &snap
-}
-
 // place puts the patient's radio at pt (mesh transport).
 func (p *patient) place(pt Point) {
 	if p.s.med != nil {
 		p.s.med.SetPosition(ieee802154.Ext(patientMAC(p.idx)), pt.position())
 	}
+}
+
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	return x ^ (x >> 31)
 }

@@ -313,11 +313,9 @@ func (s *Sim) setup(ctx context.Context) (err error) {
 		s.patients = append(s.patients, p)
 		s.byGroup[group] = p
 	}
-	if mesh {
-		for _, p := range s.patients {
-			if err := p.startMeshNode(ctx); err != nil {
-				return fmt.Errorf("hospital: node of %s: %w", p.group, err)
-			}
+	for _, p := range s.patients {
+		if err := p.startMote(); err != nil {
+			return fmt.Errorf("hospital: mote of %s: %w", p.group, err)
 		}
 	}
 	if s.cfg.CaregiverFile != "" {
