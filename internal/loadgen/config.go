@@ -105,6 +105,9 @@ type Config struct {
 type GatewayStats struct {
 	PublishIn int64 // PUBLISH messages received
 	Drops     int64 // datagrams and messages dropped or refused
+	// CPU is the CPU time (user + system) the gateway's process has used,
+	// when the gateway runs in a process of its own (0 otherwise).
+	CPU time.Duration
 }
 
 func (c *Config) fill() error {

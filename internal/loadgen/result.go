@@ -129,6 +129,11 @@ type PublishResult struct {
 	CPUSeconds  float64 `json:"cpu_s,omitempty"`
 	WallSeconds float64 `json:"wall_s,omitempty"`
 	CPUPerMsgUS float64 `json:"cpu_per_msg_us,omitempty"`
+	// The gateway's process's CPU time over the same span, and per message
+	// sent, when the gateway runs in a process of its own (--spawn): what a
+	// message costs the gateway and its broker alone.
+	GatewayCPUSeconds  float64 `json:"gateway_cpu_s,omitempty"`
+	GatewayCPUPerMsgUS float64 `json:"gateway_cpu_per_msg_us,omitempty"`
 }
 
 // Ratios are throughputs as fractions of the raw ceiling (datagrams/s the
@@ -213,6 +218,10 @@ func (r *Result) WriteText(w io.Writer) error {
 	if p.CPUSeconds > 0 {
 		fmt.Fprintf(&b, "cpu       this process: %.2f s in %.2f s (%.2f cores busy), %.1f µs per message sent\n",
 			p.CPUSeconds, p.WallSeconds, p.CPUSeconds/max(p.WallSeconds, 1e-9), p.CPUPerMsgUS)
+	}
+	if p.GatewayCPUSeconds > 0 {
+		fmt.Fprintf(&b, "          the gateway's process: %.2f s (%.2f cores busy), %.1f µs per message sent\n",
+			p.GatewayCPUSeconds, p.GatewayCPUSeconds/max(p.WallSeconds, 1e-9), p.GatewayCPUPerMsgUS)
 	}
 	if n := p.Unexpected + p.Malformed + p.GatewayDisconnects + p.SocketErrors; n > 0 {
 		fmt.Fprintf(&b, "warnings  unexpected %d, malformed %d, gateway DISCONNECTs %d, socket errors %d\n",

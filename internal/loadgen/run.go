@@ -171,6 +171,10 @@ func Run(ctx context.Context, cfg Config, raw *RawConfig) (*Result, error) {
 		p.GatewayIngested = after.PublishIn - before.PublishIn
 		p.GatewayDrops = after.Drops - before.Drops
 		p.GatewayIngestPerSec = rate(p.GatewayIngested, p.SendSeconds)
+		if cpu := after.CPU - before.CPU; cpu > 0 {
+			p.GatewayCPUSeconds = cpu.Seconds()
+			p.GatewayCPUPerMsgUS = float64(cpu.Microseconds()) / float64(max(p.Sent, 1))
+		}
 	}
 	if sub != nil {
 		res.Publish.Subscriber = sub.String()

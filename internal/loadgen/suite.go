@@ -208,6 +208,9 @@ func (s *SuiteResult) WriteTable(w io.Writer) error {
 		cpu := "—"
 		if p.CPUSeconds > 0 {
 			cpu = fmt.Sprintf("%.1f (%.2f)", p.CPUPerMsgUS, p.CPUSeconds/max(p.WallSeconds, 1e-9))
+			if p.GatewayCPUSeconds > 0 {
+				cpu += fmt.Sprintf("; gateway process %.1f (%.2f)", p.GatewayCPUPerMsgUS, p.GatewayCPUSeconds/max(p.WallSeconds, 1e-9))
+			}
 		}
 		fmt.Fprintf(&b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", row.Name, c.Clients, c.QoS, rate,
 			ceil, dash(p.SentPerSec), ingest, dash(p.AckedPerSec), dash(p.DeliveredPerSec), ratio, loss, lat, cpu, strings.Join(notes, "; "))
@@ -215,7 +218,7 @@ func (s *SuiteResult) WriteTable(w io.Writer) error {
 	b.WriteString("\nheadline: delivered/s with a subscriber, else acked/s (QoS 1/2), else sent/s. " +
 		"Rates are counts over the time from the start of the publish phase to the last event of their kind. " +
 		"CPU: this process's (generator, subscriber and, in process, gateway and broker) over the phase and its drain, per message sent; " +
-		"cores busy = CPU time over wall time.\n")
+		"cores busy = CPU time over wall time; with --spawn the gateway's own process is given after it.\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

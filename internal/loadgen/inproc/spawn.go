@@ -80,7 +80,10 @@ func Spawn(ctx context.Context, exe string, args ...string) (loadgen.Target, err
 		stop()
 		return loadgen.Target{}, ctx.Err()
 	}
-	tg := loadgen.Target{Stop: stop}
+	pid := cmd.Process.Pid
+	tg := loadgen.Target{Stop: stop, Stats: func() loadgen.GatewayStats {
+		return loadgen.GatewayStats{CPU: processCPU(pid)} // its counters are not readable from here
+	}}
 	for _, f := range strings.Fields(line)[1:] {
 		k, v, _ := strings.Cut(f, "=")
 		switch k {
