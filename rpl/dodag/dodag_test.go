@@ -427,3 +427,41 @@ func TestRootNeedsPrefix(t *testing.T) {
 		t.Fatal("root without a prefix accepted")
 	}
 }
+
+// TestAbsurdRankIgnored: a DIO from an unknown neighbour claiming a rank
+// below the root's (ROOT_RANK = MinHopRankIncrease, RFC 6550 §17) — a
+// forgery — neither becomes the parent nor enters the neighbour table.
+func TestAbsurdRankIgnored(t *testing.T) {
+	r := joinVia(t, Config{Seed: 8})
+	before := r.status()
+	ghost := ieee802154.Ext(ieee802154.ExtAddr{0x02, 0, 0, 0, 0, 0, 0x66, 0x66})
+	for _, withConf := range []bool{true, false} {
+		dio := decodeHex(t, vector04).(*rplmsg.DIO)
+		dio.Rank = 1
+		if !withConf {
+			var opts []rplmsg.Option
+			for _, o := range dio.Options {
+				if _, ok := o.(rplmsg.DODAGConfig); !ok {
+					opts = append(opts, o)
+				}
+			}
+			dio.Options = opts
+		}
+		r.input(dio, lowpan.LinkLocal(ghost), netip.MustParseAddr("ff02::1a"), ghost)
+	}
+	st := r.status()
+	if !st.Joined || st.Parent != cooja1LL || st.Rank != before.Rank || st.Neighbors != before.Neighbors {
+		t.Fatalf("after DIOs with rank 1 from an unknown neighbour: %+v (before %+v)", st, before)
+	}
+	if st.Stats.Ignored != before.Stats.Ignored+2 {
+		t.Fatalf("ignored %d, want %d", st.Stats.Ignored, before.Stats.Ignored+2)
+	}
+	// A fresh node does not join through such a DIO either.
+	r2 := newRig(t, Config{Seed: 9}, nodeMAC)
+	dio := decodeHex(t, vector04).(*rplmsg.DIO)
+	dio.Rank = 1
+	r2.input(dio, lowpan.LinkLocal(ghost), netip.MustParseAddr("ff02::1a"), ghost)
+	if r2.status().Joined {
+		t.Fatal("joined through a DIO with rank 1")
+	}
+}

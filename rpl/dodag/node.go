@@ -25,6 +25,15 @@ func (d *DODAG) handleDIO(m *rplmsg.DIO, src netip.Addr, from ieee802154.Address
 		}
 		return
 	}
+	if m.Rank < d.rootRank(m) {
+		// RFC 6550 §17: no node ranks below the root (ROOT_RANK is
+		// MinHopRankIncrease). Such a DIO is forged or broken; taken in,
+		// it would make its sender the best parent there is and set our
+		// lowest rank so low that every real parent then breaks the
+		// L + DAGMaxRankIncrease rule (§8.2.2.4): a detach.
+		d.st.Ignored++
+		return
+	}
 	if !d.joined {
 		d.tryJoin(m, src, from)
 		return
@@ -79,6 +88,18 @@ func (d *DODAG) handleDIO(m *rplmsg.DIO, src netip.Addr, from ieee802154.Address
 		n.dtsn = m.DTSN
 	}
 	d.selectParent()
+}
+
+// rootRank is ROOT_RANK for m's DODAG: its MinHopRankIncrease, from m's
+// DODAG Configuration when it carries one, else from ours.
+func (d *DODAG) rootRank(m *rplmsg.DIO) uint16 {
+	if c, ok := m.Config(); ok {
+		return c.MinHopRankIncrease
+	}
+	if d.joined {
+		return d.conf.MinHopRankIncrease
+	}
+	return 0
 }
 
 func (d *DODAG) parentDTSN() uint8 {
