@@ -3,7 +3,8 @@
 # the standard load-generator set (lsmqtt bench --suite: raw UDP ceiling, QoS 0
 # paced/unpaced and QoS 1 with 1 and 100 clients, 2,000-CONNECT burst), each
 # scenario against a fresh in-process gateway with its embedded broker, and
-# prints its table; then the handover latency (two in-process areas, the node
+# prints its table; the same set with each gateway in a child process (which
+# also gives the gateway process's own CPU per message); then the handover latency (two in-process areas, the node
 # publishing right behind HO-RESUME, then after HO-RESUMED). `uptime` is
 # printed with each, since the host's load decides the throughputs.
 #
@@ -57,6 +58,12 @@ echo
 echo "uptime at start: $(uptime)"
 echo
 "$bin" --log-level warn bench --suite --duration "$dur"
+echo
+echo "## Load generator: standard set, gateway in a child process (lsmqtt bench --suite --spawn --duration $dur)"
+echo
+echo "uptime at start: $(uptime)"
+echo
+"$bin" --log-level warn bench --suite --spawn --duration "$dur"
 echo
 echo "## Handover: HO-RESUME → first delivery in the new area (lsmqtt bench --handover $moves)"
 echo
