@@ -123,7 +123,8 @@ func TestReliabilityHandoverHomeDies(t *testing.T) {
 				where[i] = B.name
 			}
 			st := n.Stats()
-			checkDelivery(t, cg.waitCount(t, total), total, where, st.Republished)
+			got := cg.waitCount(t, total)
+			checkDelivery(t, got, total, where, st.Republished)
 			if st.Republished < 1 {
 				t.Errorf("node stats %+v: publish %d was interrupted by the move but not sent again", st, inFlight)
 			}
@@ -146,7 +147,7 @@ func TestReliabilityHandoverHomeDies(t *testing.T) {
 			// subscription came with the session; fallback: SUBSCRIBE).
 			publishMQTT(t, B, "ward/p1/cmd", "calibrate")
 			expectMsg(t, cmds, "ward/p1/cmd", "calibrate")
-			t.Logf("node %+v; visited gateway %+v", st, hs)
+			t.Logf("caregiver: %d messages for %d sequence numbers; node %+v; visited gateway %+v", len(got), total, st, hs)
 		})
 	}
 }
