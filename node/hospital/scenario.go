@@ -93,9 +93,9 @@ type Scenario struct {
 	// medium (mesh), drawn from the seed.
 	Loss float64 `toml:"loss"`
 	// Handover is how a node changes wards: "handover" (default: the
-	// gateways' session handover, HO-RESUME at the visited gateway,
-	// gateway/handoverclient) or "reconnect" (a full connect at the new
-	// ward's gateway, with a node/mote).
+	// gateways' session handover, HO-RESUME at the visited gateway, which
+	// node/mote's Move does) or "reconnect" (a full connect at the new
+	// ward's gateway: mote Config.NoHandover).
 	Handover string `toml:"handover"`
 	// HandoverTimeout bounds a reconnection after a move (default 60s).
 	HandoverTimeout Duration `toml:"handover_timeout"`
