@@ -264,3 +264,35 @@ func TestExtensionHandler(t *testing.T) {
 		t.Fatal(h.g.Stats().Drops)
 	}
 }
+
+// TestAdmissionHalfOpenBound: connects in admission wait on their client
+// (the challenge is out) and count against MaxHalfOpen: beyond it a CONNECT
+// is refused with congestion and counted as "half_open"; once the pending
+// connect completes, the next one is admitted.
+func TestAdmissionHalfOpenBound(t *testing.T) {
+	ts := freeExtTypes(t, mqttsn.ExtTrustFirst, mqttsn.ExtTrustLast, 2)
+	a := &challengeAuth{chal: ts[0], proof: ts[1]}
+	h := newHarness(t, func(c *Config) { c.Authenticator, c.MaxHalfOpen = a, 1 })
+	first, second := h.client(), h.client()
+	first.send(&mqttsn.Connect{ClientID: []byte("first"), CleanSession: true, Duration: 60})
+	raw := first.recvRaw() // its challenge: the connect is half-open
+	if mqttsn.MsgType(raw[1]) != a.chal {
+		t.Fatalf("% x", raw)
+	}
+	second.send(&mqttsn.Connect{ClientID: []byte("second"), CleanSession: true, Duration: 60})
+	if ack := expect[*mqttsn.Connack](second); ack.ReturnCode != mqttsn.RejectedCongestion {
+		t.Fatalf("second CONNECT while one is half-open: %v", ack.ReturnCode)
+	}
+	if n := h.drops("half_open"); n != 1 {
+		t.Fatalf("half_open drops %d", n)
+	}
+	first.send(&mqttsn.Unknown{MsgType: a.proof, Body: reversed(raw[2:])})
+	if ack := expect[*mqttsn.Connack](first); ack.ReturnCode != mqttsn.Accepted {
+		t.Fatal(ack.ReturnCode)
+	}
+	second.send(&mqttsn.Connect{ClientID: []byte("second"), CleanSession: true, Duration: 60})
+	answerChallenge(t, second, a, true)
+	if ack := expect[*mqttsn.Connack](second); ack.ReturnCode != mqttsn.Accepted {
+		t.Fatalf("second CONNECT after the first completed: %v", ack.ReturnCode)
+	}
+}

@@ -130,8 +130,8 @@ func TestReliabilityRadioJunk(t *testing.T) {
 			}
 			return b
 		}
-		// Not sprayed here: frames with a valid FCS but altered fields
-		// (forgeries). See docs/reliability.md, "not yet held".
+		// Frames with a valid FCS but altered fields (forgeries) are
+		// TestReliabilityRadioForged's.
 	}
 	spray := func(n int) {
 		for range n {
