@@ -71,12 +71,16 @@ func start(t *testing.T) *env {
 	return e
 }
 
-// client returns a TS client. Failure paths use the real clock with short
-// retries: they wait for a timeout, they never measure one.
-func (e *env) client(fast bool) *tsclient.Client {
+// client returns a TS client on the virtual clock: unless the test moves
+// that clock it never resends nor gives up, however slow the host. With
+// timeout it runs on the real clock instead, for the failure paths that
+// end in a timeout: they wait for one, they never measure one. Four
+// attempts 300 ms apart give the answers they must see (and reject) time
+// to arrive on a loaded host (20 ms once timed out a key being issued).
+func (e *env) client(timeout bool) *tsclient.Client {
 	cfg := tsclient.ClientConfig{TS: e.addr, Clock: e.clk}
-	if fast {
-		cfg.Clock, cfg.RetryInterval, cfg.MaxRetries = clock.Real{}, 20*time.Millisecond, 1
+	if timeout {
+		cfg.Clock, cfg.RetryInterval, cfg.MaxRetries = clock.Real{}, timeoutRetry, 3
 	}
 	c, err := tsclient.NewClient(cfg)
 	if err != nil {
@@ -110,6 +114,10 @@ func (e *env) caregiver(name string, groups ...string) *tsclient.Credentials {
 	}
 	return e.creds(p)
 }
+
+// timeoutRetry is the real-clock retransmission interval of the clients
+// whose requests must end in a timeout.
+const timeoutRetry = 300 * time.Millisecond
 
 var ascon, _ = aead.Lookup(aead.NameAscon128, aead.Options{})
 
@@ -201,7 +209,7 @@ func TestRetransmittedRequestSameKey(t *testing.T) {
 
 func TestKeyRequestRefusals(t *testing.T) {
 	e := start(t)
-	c := e.client(true)
+	c := e.client(false)
 	ctx := context.Background()
 	n := e.node("z1-1", "p1")
 	other := e.node("z1-2", "p2")
@@ -245,6 +253,7 @@ func TestKeyRequestRefusals(t *testing.T) {
 	// Unregistered node: the TS cannot authenticate its refusal, so the
 	// requester does not believe it and times out.
 	ghost := &tsclient.Credentials{Name: "ghost", PSS: bytes.Repeat([]byte{1}, 16), Group: "p1"}
+	c = e.client(true)
 	if _, err := tsclient.RequestKey(ctx, c, e.clk, ghost, ascon, aead.Options{}); !errors.Is(err, tsclient.ErrTimeout) || !errors.Is(err, keywrap.ErrUnauthenticated) {
 		t.Fatalf("unregistered node: %v", err)
 	}
@@ -287,7 +296,7 @@ func TestForgedTSAnswer(t *testing.T) {
 			pc.WriteTo(b, addr)
 		}
 	}()
-	c, err := tsclient.NewClient(tsclient.ClientConfig{TS: pc.LocalAddr(), RetryInterval: 20 * time.Millisecond, MaxRetries: 1})
+	c, err := tsclient.NewClient(tsclient.ClientConfig{TS: pc.LocalAddr(), RetryInterval: timeoutRetry, MaxRetries: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,7 +310,7 @@ func TestForgedTSAnswer(t *testing.T) {
 
 func TestAdmission(t *testing.T) {
 	e := start(t)
-	c := e.client(true)
+	c := e.client(false)
 	ctx := context.Background()
 	gwP, _ := e.reg.RegisterGateway("gw-ward3")
 	gw := e.creds(gwP)
@@ -353,7 +362,7 @@ func TestAdmission(t *testing.T) {
 		t.Fatalf("revoked: %+v", vd)
 	}
 	// An unregistered gateway gets no authenticated verdict.
-	rogue := &tsclient.RemoteVerifier{Client: c, Creds: &tsclient.Credentials{Name: "rogue", PSS: bytes.Repeat([]byte{3}, 16)}}
+	rogue := &tsclient.RemoteVerifier{Client: e.client(true), Creds: &tsclient.Credentials{Name: "rogue", PSS: bytes.Repeat([]byte{3}, 16)}}
 	ch, _ = tsclient.NewChallenge("rogue")
 	if _, err := rogue.VerifyAdmission(ctx, "rogue", "z1-7", ch.Challenge, make([]byte, 16)); !errors.Is(err, tsclient.ErrTimeout) || !errors.Is(err, tsclient.ErrVerdictForged) {
 		t.Fatalf("rogue gateway: %v", err)
