@@ -159,7 +159,8 @@ func (c *peerConn) SetWriteDeadline(time.Time) error { return nil }
 // The areas' border routers (mesh) are 1000 m apart, far out of range.
 var routerPos = [2]medium.Position{{X: 0}, {X: 1000}}
 
-func newHOWorld(t testing.TB, mesh bool) *hoWorld {
+// newHOWorld starts the world; tune, when given, adjusts area i's config.
+func newHOWorld(t testing.TB, mesh bool, tune ...func(i int, c *area.Config)) *hoWorld {
 	t.Helper()
 	w := &hoWorld{t: t, ctx: context.Background(), clk: clock.NewVirtual(epoch)}
 	var err error
@@ -198,6 +199,9 @@ func newHOWorld(t testing.TB, mesh bool) *hoWorld {
 			PeerConn: w.peers[i], UDP: !mesh, Mesh: mesh, Medium: w.md, RouterPosition: routerPos[i],
 			Gateway: gateway.Config{Peering: &gateway.PeeringConfig{Name: areaName(i), Verifier: verify,
 				Peers: []gateway.Peer{{Name: areaName(j), Addr: w.peers[j].LocalAddr().String(), Key: key}}}}}
+		for _, f := range tune {
+			f(i, &cfg)
+		}
 		a, err := area.Start(w.ctx, cfg)
 		if err != nil {
 			w.peers[i].Close()

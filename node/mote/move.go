@@ -132,15 +132,16 @@ func (m *Mote) transportMoved() {
 // have changed, so that a publish stuck at the old gateway goes out again
 // at the new one at once (Run starts it).
 func (m *Mote) follow(ctx context.Context) {
+	wake := m.wakeChan()
 	for {
-		m.mu.Lock()
-		wake := m.wake
-		m.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return
 		case <-wake:
 		}
+		// Taken before the move: a change told while it runs wakes the
+		// next round at once.
+		wake = m.wakeChan()
 		if !m.connected() {
 			continue // Run's first connect is under way
 		}
@@ -148,6 +149,12 @@ func (m *Mote) follow(ctx context.Context) {
 			m.setError(err)
 		}
 	}
+}
+
+func (m *Mote) wakeChan() <-chan struct{} {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.wake
 }
 
 // onAdvertise follows another gateway's ADVERTISE (Config.FollowAdvertise).

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lsmqtt/lsmqtt/mqttsn"
+	"github.com/lsmqtt/lsmqtt/node/area"
 	"github.com/lsmqtt/lsmqtt/node/mote"
 )
 
@@ -87,5 +88,57 @@ func TestMoveResumesAtVisitedGateway(t *testing.T) {
 		if st.KeyRequests != 1 {
 			t.Fatalf("%s: %d key requests: the payload key travels with the node, not the session", name, st.KeyRequests)
 		}
+	}
+}
+
+// With FollowAdvertise, a mote that hears another gateway's ADVERTISE
+// takes it for its owner's word that it is in that gateway's area: its next
+// publish resumes its session there.
+func TestFollowAdvertise(t *testing.T) {
+	sock, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sock.Close()
+	// Area B (index 1) advertises to the mote's socket every minute.
+	w := newHOWorld(t, false, func(i int, c *area.Config) {
+		if i == 1 {
+			c.Gateway.AdvertiseInterval = time.Minute
+			c.Gateway.AdvertiseAddrs = []net.Addr{sock.LocalAddr()}
+		}
+	})
+	gwA, err := net.ResolveUDPAddr("udp", w.areas[0].UDPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := mote.NewUDPTransport(sock, gwA, mote.DefaultLinkModel())
+	m, err := mote.New(mote.Config{Creds: w.register("z1-listener", "listener"), Transport: tr, Clock: w.clk,
+		Manual: true, RoutineQoS: mqttsn.QoS1, FollowAdvertise: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.add(m)
+	w.do("connect", time.Minute, m.Connect)
+	if ok, _ := w.drv.Await(w.ctx, m.HasToken, 10*time.Second); !ok {
+		t.Fatal("no session token")
+	}
+	gwB := w.areas[1].UDPAddr()
+	if ok, _ := w.drv.RunUntil(w.ctx, func() bool { return tr.Gateway().String() == gwB }, 2*time.Minute); !ok {
+		t.Fatalf("the transport still names %v after two ADVERTISE intervals", tr.Gateway())
+	}
+	start := w.delivered()
+	w.do("publish", time.Minute, m.PublishVitals)
+	recs := m.Moves()
+	if len(recs) != 1 || !recs[0].Resumed || recs[0].To != gwB {
+		t.Fatalf("moves %+v, want one resume at %s", recs, gwB)
+	}
+	if ok, _ := w.drv.Await(w.ctx, func() bool { return w.delivered() > start }, 10*time.Second); !ok {
+		t.Fatal("nothing delivered after the move")
+	}
+	if d := w.deliveredSince(start); d[0].area != 1 {
+		t.Fatalf("delivered in area %d, want 1 (B)", d[0].area)
+	}
+	if st := m.Stats(); st.Challenges != 1 || st.Connects != 1 {
+		t.Fatalf("%d admission proofs, %d connects; want 1", st.Challenges, st.Connects)
 	}
 }
