@@ -311,8 +311,12 @@ func (s *Summary) WriteText(w io.Writer, maxNodes int) error {
 	fmt.Fprintf(tw, "scenario %q: %d areas, %d patients, %s simulated in %.1fs wall (%s; setup %.1fs), seed %d\n",
 		s.Scenario, s.Areas, s.Patients, time.Duration(s.SimulatedS*float64(time.Second)).Round(time.Second),
 		s.WallS, clk, s.SetupS, s.Seed)
-	fmt.Fprintf(tw, "suite %s, vitals at QoS %d (alarms QoS 1), datagram loss %.1f%%, handover: %s\n\n",
-		s.Suite, s.QoS, s.Loss*100, s.Handover)
+	loss, transport := "datagram", "udp (frames estimated)"
+	if s.Overhead.Source == "frames" {
+		loss, transport = "frame", "6LoWPAN/RPL mesh"
+	}
+	fmt.Fprintf(tw, "suite %s, vitals at QoS %d (alarms QoS 1), %s loss %.1f%%, handover: %s, transport: %s\n\n",
+		s.Suite, s.QoS, loss, s.Loss*100, s.Handover, transport)
 	d := s.Delivery
 	fmt.Fprintf(tw, "delivery ratio\t%.2f%%\t%d of %d publishes opened by the caregivers\n", d.Ratio*100, d.Delivered, d.Attempted)
 	fmt.Fprintf(tw, "  failed at the mote\t%d\t\n", d.Failed)
