@@ -242,8 +242,11 @@ func TestHandoverHomeProcessKilled(t *testing.T) {
 	if uint64(dups) > st.Republished {
 		t.Errorf("%d duplicates, but only %d publishes were sent again", dups, st.Republished)
 	}
-	if st.FullConnects != 2 || st.Fallbacks != 1 {
-		t.Errorf("node stats %+v: want a fallback to a full connect", st)
+	// One fallback: one full connect, or two when a publish sent behind
+	// HO-RESUME reached B after it gave up on the resume and drew a
+	// DISCONNECT in the middle of the connect.
+	if st.FullConnects < 2 || st.FullConnects > 3 || st.Fallbacks != 1 {
+		t.Errorf("node stats %+v: want one fallback to a full connect", st)
 	}
 	t.Logf("home process SIGKILLed at the HO-FETCH; caregiver: %d messages for %d sequence numbers (%d duplicates); node %+v", len(got), total, dups, st)
 }

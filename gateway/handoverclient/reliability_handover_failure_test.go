@@ -128,12 +128,15 @@ func TestReliabilityHandoverHomeDies(t *testing.T) {
 			if st.Republished < 1 {
 				t.Errorf("node stats %+v: publish %d was interrupted by the move but not sent again", st, inFlight)
 			}
-			wantConnects, wantFallbacks := uint64(2), uint64(1)
-			if tc.resumed {
-				wantConnects, wantFallbacks = 1, 0
+			// A fallback is one full connect, or two when a publish the node
+			// sent behind HO-RESUME reached the visited gateway after it gave
+			// up on the resume: that gateway answers it with DISCONNECT (no
+			// session yet), which may land in the middle of the connect.
+			if tc.resumed && (st.FullConnects != 1 || st.Fallbacks != 0) {
+				t.Errorf("node stats %+v: want the first connect only, no fallback", st)
 			}
-			if st.FullConnects != wantConnects || st.Fallbacks != wantFallbacks {
-				t.Errorf("node stats %+v: want %d full connects, %d fallbacks", st, wantConnects, wantFallbacks)
+			if !tc.resumed && (st.FullConnects < 2 || st.FullConnects > 3 || st.Fallbacks != 1) {
+				t.Errorf("node stats %+v: want one fallback (one or two full connects after the first)", st)
 			}
 			hs := B.g.HandoverStats()
 			if !tc.resumed && hs.Failed["in/home_unreachable"] != 1 {
