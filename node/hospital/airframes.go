@@ -44,15 +44,14 @@ type airFrames struct {
 	Next     medium.Capture
 	activity *atomic.Uint64
 
-	mu      sync.Mutex
-	frozen  bool // the scenario's end: frames of the drain after it are not counted
-	octets  [numFrameClasses]uint64
-	frames  [numFrameClasses]uint64
-	acks    uint64 // of the frames: link-layer acknowledgements
-	byDSN   [256]uint8
-	byTag   map[fragKey]uint8
-	pkt     []byte
-	lastErr error
+	mu     sync.Mutex
+	frozen bool // the scenario's end: frames of the drain after it are not counted
+	octets [numFrameClasses]uint64
+	frames [numFrameClasses]uint64
+	acks   uint64 // of the frames: link-layer acknowledgements
+	byDSN  [256]uint8
+	byTag  map[fragKey]uint8
+	pkt    []byte
 }
 
 type fragKey struct {
@@ -142,7 +141,6 @@ func (a *airFrames) packetClass(p []byte, fr ieee802154.Frame) uint8 {
 	pkt, err := lowpan.Decompress(a.pkt[:0], p, fr.Src, fr.Dst, dummyContexts)
 	a.pkt = pkt[:0]
 	if err != nil {
-		a.lastErr = err
 		return frameOther
 	}
 	proto, off, err := ipv6.UpperLayer(pkt)
