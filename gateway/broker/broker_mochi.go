@@ -484,5 +484,25 @@ func (e *Embedded) Close() error {
 		}
 		c.mu.Unlock()
 	}
+	if e.tcp != nil {
+		// mochi v2.7.9's Server.Close disconnects a listener's clients
+		// through Clients.GetByListener, which takes the client list's read
+		// lock twice (it calls Len inside); a TCP client attaching or
+		// leaving at that moment waits for the write lock between the two,
+		// and all three wait for ever (seen in a benchmark's cleanup). The
+		// TCP listener is closed here first with a closer that takes the
+		// read lock once; mochi's Close then finds it closed already and
+		// does not call its own.
+		e.srv.Listeners.Close(e.tcp.ID(), e.closeListenerClients)
+	}
 	return e.srv.Close()
+}
+
+// closeListenerClients disconnects the clients of the listener id.
+func (e *Embedded) closeListenerClients(id string) {
+	for _, cl := range e.srv.Clients.GetAll() {
+		if cl.Net.Listener == id && !cl.Closed() {
+			_ = e.srv.DisconnectClient(cl, packets.ErrServerShuttingDown)
+		}
+	}
 }
