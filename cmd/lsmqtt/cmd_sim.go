@@ -53,7 +53,7 @@ func simFlags(env string) []cli.Flag {
 			Usage: "mesh (default: every mote on the emulated 6LoWPAN/RPL mesh, a border router per ward) or udp (loopback UDP, frames estimated; the fast option for very large runs)"},
 		&cli.StringFlag{Name: "pcap", EnvVars: e("PCAP"),
 			Usage: "write every radio frame to this pcap file (IEEE 802.15.4 with FCS, for Wireshark; mesh transport)"},
-		&cli.StringFlag{Name: "compare", EnvVars: e("COMPARE"), Usage: "run variants side by side: suites, qos, mobility (moving vs static) or handover,reconnect"},
+		&cli.StringFlag{Name: "compare", EnvVars: e("COMPARE"), Usage: "run variants side by side: suites, qos, mobility (moving vs static), handover,reconnect or transport (mesh vs udp)"},
 		&cli.StringFlag{Name: "broker-listen", EnvVars: e("BROKER_LISTEN"),
 			Usage: "expose each area's broker over MQTT from this address on, one port per area (host:port; port 0: ephemeral), for lsmqtt monitor"},
 		&cli.StringFlag{Name: "ts-listen", EnvVars: e("TS_LISTEN"), Usage: "serve the Trusted System over UDP here, for lsmqtt monitor"},

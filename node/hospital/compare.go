@@ -16,7 +16,8 @@ type Variant struct {
 
 // Variants derives the arms of a comparison from base: "suites" (ascon128,
 // aes128-ccm8, paper-xor), "qos" (0 and 1), "mobility" (everyone in bed vs
-// walking) or "handover,reconnect".
+// walking), "handover,reconnect" or "transport" (the RPL mesh vs UDP with
+// estimated frames).
 func Variants(base *Scenario, what string) ([]Variant, error) {
 	clone := func(f func(*Scenario)) *Scenario {
 		c := *base
@@ -41,12 +42,16 @@ func Variants(base *Scenario, what string) ([]Variant, error) {
 					c.Mobility.Model = "waypoint"
 				}
 			})})
+	case "transport", "transports", "mesh,udp", "udp,mesh":
+		for _, tr := range []string{TransportMesh, TransportUDP} {
+			out = append(out, Variant{tr, clone(func(c *Scenario) { c.Transport = tr })})
+		}
 	case "handover,reconnect", "reconnect,handover", "handover":
 		for _, h := range []string{HandoverSession, HandoverReconnect} {
 			out = append(out, Variant{h, clone(func(c *Scenario) { c.Handover = h })})
 		}
 	default:
-		return nil, fmt.Errorf("hospital: --compare %q: want suites, qos, mobility or handover,reconnect", what)
+		return nil, fmt.Errorf("hospital: --compare %q: want suites, qos, mobility, handover,reconnect or transport", what)
 	}
 	for _, v := range out {
 		if err := v.Scenario.Defaults(); err != nil {
@@ -76,6 +81,7 @@ func WriteCompare(w io.Writer, vs []Variant, sums []*Summary) error {
 		return fmt.Sprintf("%d/%d", s.Delivery.Delivered, s.Delivery.Attempted)
 	})
 	row("gaps (missing seq)", func(s *Summary) string { return fmt.Sprint(s.Delivery.Missing) })
+	row("latency clock", func(s *Summary) string { return s.Latency.Clock })
 	row("latency p50 ms", func(s *Summary) string { return fmt.Sprintf("%.1f", s.Latency.P50ms) })
 	row("latency p99 ms", func(s *Summary) string { return fmt.Sprintf("%.1f", s.Latency.P99ms) })
 	row("handovers (failed)", func(s *Summary) string {
