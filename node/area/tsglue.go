@@ -27,30 +27,30 @@ func (a *Admission) Admit(ctx context.Context, req *gateway.AdmitRequest) error 
 }
 
 // KeyRelay returns the gateway's extension handler for TS-KEYREQ, answered
-// by an in-process TS: trust/gatewayauth's KeyRelay (which relays only for
-// an admitted client asking in its own name) over a direct call.
+// by an in-process TS.
 func KeyRelay(svc *ts.Service) gateway.ExtensionHandler {
-	return (&gatewayauth.KeyRelay{Client: LocalForwarder{Service: svc}}).Handle
+	return func(req *gateway.ExtensionRequest) {
+		m, ok := req.Msg.(*mqttsn.TSKeyRequest)
+		if !ok {
+			return
+		}
+		if resp := svc.HandleKeyRequest(m); resp != nil {
+			_ = req.Reply(resp)
+		}
+	}
 }
 
 // RemoteKeyRelay returns the extension handler for TS-KEYREQ that forwards
-// the request to a TS over UDP and every answer back to the node, with
-// trust/gatewayauth's checks.
+// the request to a TS over UDP and every answer back to the node.
 func RemoteKeyRelay(c *tsclient.Client) gateway.ExtensionHandler {
-	return (&gatewayauth.KeyRelay{Client: c}).Handle
-}
-
-// LocalForwarder hands key requests straight to an in-process TS
-// (gatewayauth.Forwarder). A request the TS refuses gets no answer, as
-// over UDP.
-type LocalForwarder struct{ Service *ts.Service }
-
-// Forward implements gatewayauth.Forwarder.
-func (f LocalForwarder) Forward(req *mqttsn.TSKeyRequest, deliver func(*mqttsn.TSKeyResponse)) error {
-	if resp := f.Service.HandleKeyRequest(req); resp != nil {
-		deliver(resp)
+	return func(req *gateway.ExtensionRequest) {
+		m, ok := req.Msg.(*mqttsn.TSKeyRequest)
+		if !ok {
+			return
+		}
+		reply := req.Reply
+		_ = c.Forward(m, func(resp *mqttsn.TSKeyResponse) { _ = reply(resp) })
 	}
-	return nil
 }
 
 // LocalExchanger carries key requests straight to an in-process TS

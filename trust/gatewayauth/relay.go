@@ -10,23 +10,13 @@ import (
 	"github.com/lsmqtt/lsmqtt/trust/tsclient"
 )
 
-// Forwarder carries a TS-KEYREQ to the Trusted System and every TS-KEYRESP
-// it answers to deliver. *tsclient.Client does it over UDP; an in-process
-// TS can do it with a direct call (node/area).
-type Forwarder interface {
-	Forward(req *mqttsn.TSKeyRequest, deliver func(*mqttsn.TSKeyResponse)) error
-}
-
-var _ Forwarder = (*tsclient.Client)(nil)
-
 // KeyRelay forwards TS-KEYREQ from admitted clients to the TS and routes
 // each TS-KEYRESP back to the client that asked (by the request's nonce).
 // The gateway learns nothing: the request is MACed and the answer wrapped
 // under keys derived from the node's secret.
 type KeyRelay struct {
-	// Client reaches the TS (a *tsclient.Client over UDP, or an in-process
-	// Forwarder). Required.
-	Client Forwarder
+	// Client reaches the TS. Required.
+	Client *tsclient.Client
 	// Logger gets debug lines for refused relays. Default: discard.
 	Logger *slog.Logger
 
