@@ -92,6 +92,9 @@ type storeState struct {
 	fcond   *sync.Cond                 // broadcast when flushed grows
 	flushed uint64                     // changes written
 	failed  error                      // last Write error
+	// restoring counts the restored sessions whose broker Attach and
+	// Subscribe calls have not ended (AwaitRestored).
+	restoring sync.WaitGroup
 }
 
 // storeInit loads the stored sessions and starts the writer. Called by New.
@@ -374,8 +377,11 @@ func (g *Gateway) restoreSession(r *SessionRecord, key peerKey, addr net.Addr) {
 
 	id := s.id
 	wait, done := g.lifecycleStep(id)
+	g.st.restoring.Add(1)
 	if !g.goBroker(func(ctx context.Context) {
 		defer done()
+		restored := sync.OnceFunc(g.st.restoring.Done)
+		defer restored()
 		if waitStep(ctx, wait) != nil {
 			return
 		}
@@ -388,6 +394,7 @@ func (g *Gateway) restoreSession(r *SessionRecord, key peerKey, addr net.Addr) {
 				g.log.Warn("restored session: subscription not restored", "client", id, "filter", f, "err", err)
 			}
 		}
+		restored()
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		if g.closed || g.byID[id] != s || s.peer == nil {
@@ -396,6 +403,27 @@ func (g *Gateway) restoreSession(r *SessionRecord, key peerKey, addr net.Addr) {
 		g.resendOutstanding(s)
 		g.pump(s)
 	}) {
+		g.st.restoring.Done()
 		done()
+	}
+}
+
+// AwaitRestored waits until every session restored from the Store so far
+// (by the Serve calls that have started) is attached to the broker again
+// and has its subscriptions back there, or ctx ends. A broker adapter that
+// resumed its broker session (broker.ExternalConfig.ResumeSession) routes
+// what the broker kept only after that: call it once every Serve has
+// started (Config.NotifyStarted), then release the adapter.
+func (g *Gateway) AwaitRestored(ctx context.Context) error {
+	ch := make(chan struct{})
+	go func() {
+		g.st.restoring.Wait()
+		close(ch)
+	}()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

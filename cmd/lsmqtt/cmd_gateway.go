@@ -157,6 +157,14 @@ func runGateway(c *cli.Context) error {
 		defer stop()
 		info.Peer = addr
 	}
+	if ext, ok := b.(*broker.External); ok {
+		// ResumeSession (--state): route what the resumed broker session
+		// holds only once the restored clients' subscriptions are back.
+		if err := g.AwaitRestored(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("restoring sessions", "err", err)
+		}
+		ext.Release()
+	}
 	log.Info("gateway running", "mqtt-sn", info.UDP, "broker", kind, "mqtt", info.MQTT, "metrics", info.Metrics, "peer", info.Peer)
 	if gatewayStarted != nil && ctx.Err() == nil {
 		gatewayStarted(info)

@@ -291,6 +291,11 @@ func (o *gatewayOptions) newBroker(log *slog.Logger, onState func(broker.State))
 		ClientID:      o.brokerID,
 		MaxQueued:     o.maxQueued,
 		SessionExpiry: o.embeddedSess,
+		// With --state the gateway survives kill -9: it resumes its broker
+		// session (what mosquitto kept meanwhile arrives), and a QoS 1/2
+		// PUBACK means the broker has the message, not the memory queue.
+		ResumeSession: o.stateFile != "",
+		SyncPublish:   o.stateFile != "",
 		OnStateChange: onState,
 		Logger:        log.With("component", "broker-adapter"),
 	})

@@ -99,6 +99,27 @@ type ExternalConfig struct {
 	Clock clock.Clock
 	// Logger; default discard.
 	Logger *slog.Logger
+
+	// ResumeSession makes the shared (aggregating) or control (transparent)
+	// connection resume the broker session of ClientID on its first connect
+	// (Clean Start 0, MQTT v5 §3.1.2.4) instead of starting a new one, so that
+	// what the broker kept for a gateway that was killed (its subscriptions,
+	// the QoS 1/2 messages queued or unacknowledged meanwhile) arrives after
+	// the restart. For a gateway with a durable session store. In aggregating
+	// mode the messages of the shared connection are then held (not
+	// acknowledged to the broker) until Release: the gateway restores its
+	// clients' subscriptions first, so nothing the broker resends is routed to
+	// nobody.
+	ResumeSession bool
+	// SyncPublish makes a QoS 1/2 Publish return only once the broker
+	// acknowledged the message (PUBACK/PUBCOMP): during an outage it waits
+	// for the connection (within its ctx) instead of accepting the message
+	// into the in-memory outage queue, which a kill -9 would lose. For a
+	// gateway with a durable session store: its PUBACK to the MQTT-SN client
+	// then means the broker has the message. A QoS 1/2 publish cut off by a
+	// lost connection is sent again on the next one (at least once). QoS 0
+	// still uses the queue.
+	SyncPublish bool
 }
 
 // External connects the gateway to any MQTT v5 broker (mosquitto, EMQX,
@@ -123,6 +144,9 @@ type External struct {
 	drainSet map[string]*pahoConn // transparent: detached, still emptying their queues
 	closed   bool
 	last     State
+
+	held     chan struct{} // ResumeSession, aggregating: closed by Release or Close
+	heldOnce sync.Once
 }
 
 var _ Broker = (*External)(nil)
@@ -193,13 +217,17 @@ func NewExternal(cfg ExternalConfig) (*External, error) {
 	if cfg.Deliver != nil {
 		e.SetDeliver(cfg.Deliver)
 	}
+	e.held = make(chan struct{})
+	if !cfg.ResumeSession || cfg.Mode != Aggregating {
+		e.Release()
+	}
 	onMsg := func(*paho.Publish) {} // the control connection subscribes to nothing
 	var onRestore func()
 	if cfg.Mode == Aggregating {
 		e.router = newAggRouter(e)
 		onMsg, onRestore = e.router.route, e.router.restoring
 	}
-	e.main, err = newPahoConn(e, true, cfg.ClientID, true, cfg.BrokerSessionExpiry, onMsg, onRestore)
+	e.main, err = newPahoConn(e, true, cfg.ClientID, !cfg.ResumeSession, cfg.BrokerSessionExpiry, onMsg, onRestore)
 	if err != nil {
 		return nil, err
 	}
@@ -211,6 +239,13 @@ func setDefault[T int | time.Duration](p *T, v T) {
 		*p = v
 	}
 }
+
+// Release lets the messages of a resumed shared connection (ResumeSession,
+// aggregating) be routed, once the clients' subscriptions are restored
+// (Attach and Subscribe made for every restored session). Until then they
+// wait, unacknowledged, in paho's receive queue. Idempotent; a no-op
+// without ResumeSession.
+func (e *External) Release() { e.heldOnce.Do(func() { close(e.held) }) }
 
 // SetDeliver installs the callback for messages routed to MQTT-SN clients.
 // Call it before the first Attach.
@@ -496,6 +531,7 @@ func (e *External) Close() error {
 		return nil
 	}
 	e.closed = true
+	e.Release() // a held route returns
 	conns := make([]*pahoConn, 0, len(e.conns)+len(e.drainSet)+1)
 	for _, c := range e.conns {
 		conns = append(conns, c)

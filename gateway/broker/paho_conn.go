@@ -358,6 +358,9 @@ func (c *pahoConn) send(upCtx context.Context, m Message) error {
 
 // publish is Broker.Publish for this connection.
 func (c *pahoConn) publish(ctx context.Context, m Message) error {
+	if c.ext.cfg.SyncPublish && m.QoS > 0 {
+		return c.publishSync(ctx, m)
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -405,6 +408,48 @@ func (c *pahoConn) publish(ctx context.Context, m Message) error {
 		return nil
 	}
 	return c.enqueueLocked(m)
+}
+
+// publishSync is publish with ExternalConfig.SyncPublish: it returns nil
+// only once the broker acknowledged m. It waits for the connection while it
+// is down, and sends m again on the next connection when the one it was sent
+// on dies before the acknowledgement (paho may retransmit it too: at least
+// once).
+func (c *pahoConn) publishSync(ctx context.Context, m Message) error {
+	for {
+		c.mu.Lock()
+		if c.closed {
+			c.mu.Unlock()
+			return ErrClosed
+		}
+		up, upCh, upCtx := c.state == StateConnected, c.upCh, c.upCtx
+		c.mu.Unlock()
+		if !up {
+			select {
+			case <-upCh:
+				continue
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		pctx, cancel := context.WithCancel(ctx)
+		stop := context.AfterFunc(upCtx, cancel) // give up when the connection dies
+		err := c.send(pctx, m)
+		stop()
+		cancel()
+		switch {
+		case err == nil:
+			c.ext.stats.published.Add(1)
+			return nil
+		case errors.Is(err, ErrRejected), errors.Is(err, paho.ErrInvalidArguments):
+			return err
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case upCtx.Err() == nil:
+			return fmt.Errorf("broker: publish %q not acknowledged: %w", m.Topic, err)
+		}
+		// The connection went down under us: again on the next one.
+	}
 }
 
 func (c *pahoConn) enqueueLocked(m Message) error {

@@ -248,7 +248,10 @@ func (r *aggRouter) restoring() {
 }
 
 // route runs on paho's goroutine for every message of the shared connection.
+// With ResumeSession it first waits for Release: paho acknowledges a message
+// to the broker only after route returns.
 func (r *aggRouter) route(p *paho.Publish) {
+	<-r.ext.held
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var targets map[string]byte
