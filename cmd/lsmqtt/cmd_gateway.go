@@ -94,11 +94,11 @@ func runGateway(c *cli.Context) error {
 		}
 	}()
 	for _, a := range o.listen {
-		pc, err := net.ListenPacket("udp", a)
+		pcs, err := gateway.ListenUDP(c.Context, "udp", a, o.sockets)
 		if err != nil {
-			return fmt.Errorf("--listen %s: %w", a, err)
+			return fmt.Errorf("--listen %s (--sockets %d): %w", a, o.sockets, err)
 		}
-		conns = append(conns, pc)
+		conns = append(conns, pcs...)
 	}
 	started := make(chan struct{}, len(conns))
 	cfg.NotifyStarted = func(net.PacketConn) { started <- struct{}{} }

@@ -52,6 +52,7 @@ func gatewayFlags() []cli.Flag {
 		&cli.StringFlag{Name: "config", EnvVars: gwEnv("config"),
 			Usage: "TOML config file; its keys are these flag names (see docs/deploy.md)"},
 		strs("listen", []string{":1883"}, "UDP address(es) for MQTT-SN; \":1883\" is IPv4 and IPv6 (repeatable)"),
+		num("sockets", 1, "UDP sockets per --listen address, bound with SO_REUSEPORT (Linux): the kernel spreads the clients over them, each read by its own loop"),
 		str("broker", "embedded", "\"embedded\" (in-process broker), or an MQTT v5 broker: mqtt://host:port, mqtts://host:port"),
 		str("broker-mode", "aggregating", "external broker: \"aggregating\" (one connection) or \"transparent\" (one per client)"),
 		str("broker-client-id", "", "client id of the external broker connection (default lsmqtt-gw-<random>)"),
@@ -82,6 +83,7 @@ func gatewayFlags() []cli.Flag {
 // gatewayOptions is the validated configuration of one `lsmqtt gateway`.
 type gatewayOptions struct {
 	listen       []string
+	sockets      int    // per listen address (gateway.ListenUDP)
 	brokerURL    string // "" for embedded
 	mode         broker.Mode
 	brokerID     string
@@ -101,6 +103,7 @@ type gatewayOptions struct {
 func gatewayOptionsFrom(c *cli.Context) (*gatewayOptions, error) {
 	o := &gatewayOptions{
 		listen:      c.StringSlice("listen"),
+		sockets:     c.Int("sockets"),
 		brokerID:    c.String("broker-client-id"),
 		maxQueued:   c.Int("max-queued"),
 		mqttListen:  c.String("mqtt-listen"),
@@ -150,7 +153,7 @@ func gatewayOptionsFrom(c *cli.Context) (*gatewayOptions, error) {
 	if gid < 1 || gid > 255 {
 		return nil, fmt.Errorf("--gateway-id %d: want 1-255", gid)
 	}
-	for _, name := range []string{"max-clients", "max-inflight", "max-buffered", "max-datagram", "max-retries", "max-queued"} {
+	for _, name := range []string{"max-clients", "max-inflight", "max-buffered", "max-datagram", "max-retries", "max-queued", "sockets"} {
 		if c.Int(name) <= 0 {
 			return nil, fmt.Errorf("--%s %d: must be positive", name, c.Int(name))
 		}
