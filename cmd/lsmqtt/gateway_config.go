@@ -1,10 +1,14 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -288,10 +292,17 @@ func (o *gatewayOptions) newBroker(log *slog.Logger, onState func(broker.State))
 		}
 		return e, "embedded", nil
 	}
+	clientID := o.brokerID
+	if clientID == "" && o.stateFile != "" {
+		// The broker session to resume is that of the last run's client
+		// id: without --broker-client-id, one derived from the host and
+		// the state file, the same at every restart.
+		clientID = stateClientID(o.stateFile)
+	}
 	e, err := broker.NewExternal(broker.ExternalConfig{
 		URL:           o.brokerURL,
 		Mode:          o.mode,
-		ClientID:      o.brokerID,
+		ClientID:      clientID,
 		MaxQueued:     o.maxQueued,
 		SessionExpiry: o.embeddedSess,
 		// With --state the gateway survives kill -9: it resumes its broker
@@ -306,6 +317,18 @@ func (o *gatewayOptions) newBroker(log *slog.Logger, onState func(broker.State))
 		return nil, "", err
 	}
 	return e, o.mode.String(), nil
+}
+
+// stateClientID is the default broker client id of a gateway with a state
+// file: "lsmqtt-gw-" and 8 hex digits of a hash of the host name and the
+// file's absolute path.
+func stateClientID(stateFile string) string {
+	host, _ := os.Hostname()
+	if abs, err := filepath.Abs(stateFile); err == nil {
+		stateFile = abs
+	}
+	sum := sha256.Sum256([]byte(host + "\x00" + stateFile))
+	return "lsmqtt-gw-" + hex.EncodeToString(sum[:4])
 }
 
 // gatewayBroker is what the command needs of an adapter beyond broker.Broker.

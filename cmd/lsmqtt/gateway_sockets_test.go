@@ -74,3 +74,17 @@ func TestGatewaySocketsSettings(t *testing.T) {
 		t.Fatalf("--sockets 0: %v", err)
 	}
 }
+
+// With --state and no --broker-client-id the broker client id is the same
+// at every start (the broker session a restarted gateway resumes is that of
+// the last run), and differs between state files.
+func TestGatewayStateClientID(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
+	if stateClientID(a) != stateClientID(a) || !strings.HasPrefix(stateClientID(a), "lsmqtt-gw-") {
+		t.Fatalf("not stable: %s", stateClientID(a))
+	}
+	if stateClientID(a) == stateClientID(b) {
+		t.Fatalf("two state files share the client id %s", stateClientID(a))
+	}
+}
