@@ -59,7 +59,7 @@ func gatewayFlags() []cli.Flag {
 		num("sockets", 1, "UDP sockets per --listen address, bound with SO_REUSEPORT (Linux): the kernel spreads the clients over them, each read by its own loop"),
 		str("broker", "embedded", "\"embedded\" (in-process broker), or an MQTT v5 broker: mqtt://host:port, mqtts://host:port"),
 		str("broker-mode", "aggregating", "external broker: \"aggregating\" (one connection) or \"transparent\" (one per client)"),
-		str("broker-client-id", "", "client id of the external broker connection (default lsmqtt-gw-<random>)"),
+		str("broker-client-id", "", "client id of the external broker connection (default lsmqtt-gw-<random>; with --state, derived from the host and the state file, the same at every restart)"),
 		num("max-queued", 10000, "external broker: messages kept while it is unreachable; beyond, clients get \"congestion\""),
 		str("mqtt-listen", broker.DefaultTCPAddr, "embedded broker: MQTT TCP listener for ordinary MQTT clients (\"\" for none)"),
 		num("gateway-id", 1, "GwId in ADVERTISE and GWINFO (1-255)"),
