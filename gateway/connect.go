@@ -406,6 +406,14 @@ func (g *Gateway) lifecycleStep(id string) (wait <-chan struct{}, done func()) {
 	}
 }
 
+// lifecyclePending returns the channel of id's broker Attach/Detach step
+// in progress, nil when there is none.
+func (g *Gateway) lifecyclePending(id string) <-chan struct{} {
+	g.lifeMu.Lock()
+	defer g.lifeMu.Unlock()
+	return g.lifecycle[id]
+}
+
 func waitStep(ctx context.Context, wait <-chan struct{}) error {
 	if wait == nil {
 		return nil

@@ -57,12 +57,14 @@ type pahoConn struct {
 	unsubs        map[string]bool // unsubscribed while down, the broker may still have it
 	closed        bool
 	drainDone     chan struct{} // closed when the queue empties, for Detach (transparent)
+	changed       chan struct{} // closed and replaced when the state or a subscription's changes (publishSync)
 }
 
 type connSub struct {
 	qos       byte
 	confirmed bool // SUBACK received on the current connection
 	sending   bool // a SUBSCRIBE for it is in flight
+	triedOn   int  // the connection (ups) its last SUBSCRIBE ended on
 }
 
 func newPahoConn(ext *External, main bool, clientID string, clean bool, expiry time.Duration, onMsg func(*paho.Publish), onRestore func()) (*pahoConn, error) {
@@ -78,6 +80,7 @@ func newPahoConn(ext *External, main bool, clientID string, clean bool, expiry t
 		upCh:      make(chan struct{}),
 		subs:      make(map[string]*connSub),
 		unsubs:    make(map[string]bool),
+		changed:   make(chan struct{}),
 	}
 	c.upCtx, c.upCancel = context.WithCancel(context.Background())
 	c.upCancel() // not up yet
@@ -153,6 +156,7 @@ func (c *pahoConn) up(_ *autopaho.ConnectionManager, ca *paho.Connack) {
 		}
 		clear(c.unsubs)
 	}
+	c.notifyLocked()
 	c.ext.log.Info("broker connected", "client", c.clientID, "session_present", ca.SessionPresent, "queued", len(c.queue))
 	c.kick()
 	if c.main {
@@ -172,6 +176,7 @@ func (c *pahoConn) down() bool {
 	for _, s := range c.subs {
 		s.confirmed = false
 	}
+	c.notifyLocked()
 	c.mu.Unlock()
 	if !closed {
 		c.ext.log.Warn("broker connection lost; reconnecting", "client", c.clientID)
@@ -228,7 +233,7 @@ func (c *pahoConn) step() bool {
 		c.mu.Unlock()
 		return false
 	}
-	upCtx := c.upCtx
+	upCtx, gen := c.upCtx, c.ups
 	var resub map[string]*connSub
 	var unsub []string
 	for f, s := range c.subs {
@@ -244,7 +249,10 @@ func (c *pahoConn) step() bool {
 		unsub = append(unsub, f)
 	}
 	restoring := c.restore
-	c.restore = false
+	if restoring {
+		c.restore = false
+		c.notifyLocked()
+	}
 	if len(resub) > 0 || len(unsub) > 0 {
 		c.mu.Unlock()
 		if restoring && c.onRestore != nil {
@@ -255,6 +263,8 @@ func (c *pahoConn) step() bool {
 			_, err := c.sendSubscribe(upCtx, f, sub.qos)
 			c.mu.Lock()
 			sub.sending = false
+			sub.triedOn = gen
+			c.notifyLocked()
 			c.mu.Unlock()
 			switch {
 			case errors.Is(err, ErrRejected):
@@ -285,7 +295,6 @@ func (c *pahoConn) step() bool {
 	m := c.queue[0]
 	c.queue = c.queue[1:]
 	c.sending = true
-	gen := c.ups
 	c.mu.Unlock()
 
 	err := c.send(upCtx, m)
@@ -410,6 +419,28 @@ func (c *pahoConn) publish(ctx context.Context, m Message) error {
 	return c.enqueueLocked(m)
 }
 
+// notifyLocked wakes the publishSync calls waiting for readyLocked.
+func (c *pahoConn) notifyLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// readyLocked reports whether a publishSync may send now: the connection is
+// up and every subscription has been made on it, or tried (a message the
+// broker routes to this session must not overtake the SUBSCRIBE that
+// restores the route: the outage queue keeps the same order).
+func (c *pahoConn) readyLocked() bool {
+	if c.state != StateConnected || c.restore {
+		return false
+	}
+	for _, s := range c.subs {
+		if !s.confirmed && (s.sending || s.triedOn != c.ups) {
+			return false
+		}
+	}
+	return true
+}
+
 // publishSync is publish with ExternalConfig.SyncPublish: it returns nil
 // only once the broker acknowledged m. It waits for the connection while it
 // is down, and sends m again on the next connection when the one it was sent
@@ -422,11 +453,11 @@ func (c *pahoConn) publishSync(ctx context.Context, m Message) error {
 			c.mu.Unlock()
 			return ErrClosed
 		}
-		up, upCh, upCtx := c.state == StateConnected, c.upCh, c.upCtx
+		ready, changed, upCtx := c.readyLocked(), c.changed, c.upCtx
 		c.mu.Unlock()
-		if !up {
+		if !ready {
 			select {
-			case <-upCh:
+			case <-changed:
 				continue
 			case <-ctx.Done():
 				return ctx.Err()
@@ -472,7 +503,7 @@ func (c *pahoConn) subscribe(ctx context.Context, filter string, qos byte) (byte
 		c.mu.Unlock()
 		return 0, ErrClosed
 	}
-	up, upCtx := c.state == StateConnected, c.upCtx
+	up, upCtx, gen := c.state == StateConnected, c.upCtx, c.ups
 	s := &connSub{qos: qos, sending: up} // the sender leaves it to us
 	c.subs[filter] = s
 	delete(c.unsubs, filter)
@@ -487,6 +518,8 @@ func (c *pahoConn) subscribe(ctx context.Context, filter string, qos byte) (byte
 	cancel()
 	c.mu.Lock()
 	s.sending = false
+	s.triedOn = gen
+	c.notifyLocked()
 	if err != nil && !errors.Is(err, ErrRejected) {
 		c.kick() // the sender restores it on the next connection
 	}
@@ -586,6 +619,7 @@ func (c *pahoConn) close(ctx context.Context) error {
 	}
 	c.closed = true
 	c.state = StateDisconnected
+	c.notifyLocked()
 	n := len(c.queue) + len(c.inDoubt)
 	c.queue, c.inDoubt = nil, nil
 	if c.drainDone != nil {

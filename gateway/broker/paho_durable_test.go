@@ -21,7 +21,7 @@ func TestExternalSyncPublishNotInMemory(t *testing.T) {
 	back := &restartableBackend{t: t, got: make(chan packets.Packet, 100)}
 	back.start("up/#")
 	t.Cleanup(back.stop)
-	e, _, states := newTestExternal(t, back.addr, Aggregating, func(c *ExternalConfig) { c.SyncPublish = true })
+	e, rec, states := newTestExternal(t, back.addr, Aggregating, func(c *ExternalConfig) { c.SyncPublish = true })
 	ctx := testCtx(t)
 	if err := e.Attach(ctx, "sn", true); err != nil {
 		t.Fatal(err)
@@ -52,11 +52,19 @@ func TestExternalSyncPublishNotInMemory(t *testing.T) {
 		t.Fatalf("queued %d during the outage, want only the QoS 0 message", st.Queued)
 	}
 
+	// A subscription made during the outage is made at the broker before
+	// a waiting publish goes out: the broker routes that publish back.
+	if _, err := e.Subscribe(ctx, "sn", "up/wait", 1); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() { done <- e.Publish(ctx, "sn", Message{Topic: "up/wait", Payload: []byte("wait"), QoS: 1}) }()
 	back.start("up/#")
 	if err := <-done; err != nil {
 		t.Fatalf("publish waiting for the broker: %v", err)
+	}
+	if d := rec.next(t); d.client != "sn" || string(d.msg.Payload) != "wait" {
+		t.Fatalf("delivered %+v, want the waiting publish back to sn", d)
 	}
 	got := map[string]bool{}
 	for !got["wait"] || !got["q0"] {
