@@ -234,13 +234,32 @@ func (g *Gateway) admitAndAttach(pc *pendingConnect) {
 		err = g.broker.Attach(ctx, pc.clientID, pc.clean)
 	}
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	if err != nil {
 		g.log.Warn("broker attach failed", "client", pc.clientID, "err", err)
 		g.failConnect(pc, mqttsn.RejectedCongestion, dropBrokerError)
+		g.mu.Unlock()
+		return
+	}
+	if g.closed || g.connecting[pc.peer.key] != pc {
+		// Superseded after we attached (the client sent CONNECT again, or
+		// gave up): undo the attach unless a session uses it. The detach
+		// runs inside this lifecycle step, before done: a detach queued as
+		// a step of its own would come after the newer CONNECT's attach,
+		// already queued behind ours, and leave its session detached.
+		s := g.byID[pc.clientID]
+		undo := !g.closed && (s == nil || !s.state.live())
+		g.mu.Unlock()
+		if undo {
+			dctx, dcancel := context.WithTimeout(g.ctx, g.cfg.BrokerTimeout)
+			if err := g.broker.Detach(dctx, pc.clientID); err != nil {
+				g.log.Debug("broker detach failed", "client", pc.clientID, "err", err)
+			}
+			dcancel()
+		}
 		return
 	}
 	g.commitConnect(pc)
+	g.mu.Unlock()
 }
 
 // failConnect answers a connect that cannot complete. Call with g.mu held.
@@ -261,7 +280,9 @@ func (g *Gateway) failConnect(pc *pendingConnect, rc mqttsn.ReturnCode, r dropRe
 	g.send(pc.peer, &mqttsn.Connack{ReturnCode: rc})
 }
 
-// commitConnect makes the admitted, attached client active. Call with g.mu held.
+// commitConnect makes the admitted, attached client active; pc is still
+// the address's connect in progress (admitAndAttach checked). Call with g.mu
+// held, inside pc's lifecycle step.
 //
 // Take-over: a CONNECT with the client id of a session bound to another
 // address takes that session over once it is admitted (in open mode at once,
@@ -271,13 +292,6 @@ func (g *Gateway) failConnect(pc *pendingConnect, rc mqttsn.ReturnCode, r dropRe
 // existing session untouched.
 func (g *Gateway) commitConnect(pc *pendingConnect) {
 	key := pc.peer.key
-	if g.closed || g.connecting[key] != pc {
-		// Superseded after we attached: undo the attach unless a session uses it.
-		if s := g.byID[pc.clientID]; !g.closed && (s == nil || !s.state.live()) {
-			g.detachAsync(pc.clientID, nil)
-		}
-		return
-	}
 	g.removePending(pc)
 	s := g.byID[pc.clientID]
 	if other := g.byAddr[key]; other != nil && other != s {
