@@ -97,8 +97,8 @@ func (g *Gateway) expire(s *session) {
 	wait, done := g.lifecycleStep(id)
 	if !g.goBroker(func(ctx context.Context) {
 		defer done()
-		if waitStep(ctx, wait) != nil {
-			return
+		if waitStep(ctx, wait) != nil || g.idLive(id) {
+			return // a newer session of that id uses the broker client
 		}
 		// A clean attach drops the broker's persistent session.
 		if err := g.broker.Attach(ctx, id, true); err == nil {
@@ -125,6 +125,12 @@ func (g *Gateway) detachAsync(id string, w *will) {
 				g.log.Warn("will not published", "client", id, "err", err)
 			}
 		}
+		if g.idLive(id) {
+			// A newer session of that id (a CONNECT whose attach was queued
+			// before this step, or a resume) uses the broker client now.
+			g.log.Debug("broker detach skipped: the client id is live again", "client", id)
+			return
+		}
 		if err := g.broker.Detach(ctx, id); err != nil {
 			g.log.Debug("broker detach failed", "client", id, "err", err)
 		}
@@ -132,6 +138,17 @@ func (g *Gateway) detachAsync(id string, w *will) {
 		done()
 		g.log.Warn("too many broker calls: detach skipped", "client", id)
 	}
+}
+
+// idLive reports whether id has a live session. A lifecycle step that
+// detaches id checks it once its turn comes: every attach queued before it
+// has committed (or failed) by then, and a live session owns the broker
+// client. Call without g.mu.
+func (g *Gateway) idLive(id string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := g.byID[id]
+	return s != nil && s.state.live()
 }
 
 // sendDisconnect tells an unknown sender to connect again (§6.12).
