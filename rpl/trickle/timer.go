@@ -26,14 +26,27 @@ type Config struct {
 	Seed uint64
 }
 
-// Imax returns Imin·2^Doublings.
+// MaxInterval bounds every Trickle interval (about 36 years). A DODAG
+// Configuration may ask for more (DIOIntervalMin up to 255 and 255
+// doublings, RFC 6550 §6.7.6): Imin·2^Doublings is computed without
+// overflowing past it, since an overflowed, negative interval would fire
+// the timer over and over at the same instant.
+const MaxInterval = time.Duration(1) << 60
+
+// Imax returns Imin·2^Doublings, at most MaxInterval.
 func (c Config) Imax() time.Duration {
 	d := c.Doublings
 	if d < 0 {
 		d = 0
 	}
-	if d > 30 {
-		d = 30
+	if d > 62 {
+		d = 62
+	}
+	if c.Imin <= 0 {
+		return c.Imin
+	}
+	if c.Imin > MaxInterval>>d {
+		return MaxInterval
 	}
 	return c.Imin << d
 }
@@ -222,7 +235,9 @@ func (t *Timer) expire(gen uint64) {
 	if !t.running || gen != t.gen {
 		return
 	}
-	t.i *= 2
+	if t.i < MaxInterval {
+		t.i *= 2
+	}
 	if imax := t.cfg.Imax(); t.i > imax {
 		t.i = imax
 	}

@@ -182,3 +182,23 @@ func TestRealClockStops(t *testing.T) {
 	<-fired
 	tm.Stop()
 }
+
+// A DODAG Configuration may ask for Imin·2^Doublings beyond what a
+// time.Duration holds (found by rpl/dodag's FuzzInput: DIOIntervalMin 14,
+// 48 doublings overflowed to a negative Imax and the timer fired forever at
+// one instant). Imax saturates instead.
+func TestImaxSaturates(t *testing.T) {
+	for _, c := range []Config{
+		FromRPL(14, 48, 0),
+		FromRPL(40, 255, 0),
+		FromRPL(255, 255, 0),
+		{Imin: time.Millisecond, Doublings: 62},
+	} {
+		if got := c.Imax(); got < c.Imin || got > MaxInterval {
+			t.Errorf("Imin %v, %d doublings: Imax %v", c.Imin, c.Doublings, got)
+		}
+	}
+	if got, want := FromRPL(3, 8, 0).Imax(), 2048*time.Millisecond; got != want {
+		t.Errorf("Imax of RFC 6550's defaults-like (2^3 ms, 8 doublings) = %v, want %v", got, want)
+	}
+}
