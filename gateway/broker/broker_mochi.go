@@ -49,6 +49,16 @@ type EmbeddedConfig struct {
 	// burst of tens of thousands of messages a second. MQTT-SN clients do not
 	// get this buffer (see newSNClient), so it costs 64 KiB per TCP client only.
 	MaxPendingWrites int
+	// MaxInflight is, per TCP client, how many QoS 1/2 messages mochi keeps
+	// sent but not yet acknowledged (its MaximumInflight). A publish that
+	// finds the bound full is dropped for that client, silently to the
+	// publisher, and counted only in mochi's Info.InflightDropped: for a QoS
+	// 1 subscriber this bound, not MaxPendingWrites, is what a burst hits
+	// first (every queued write of a QoS 1 delivery is also in flight).
+	// Default 65535, the most MQTT packet identifiers allow (MQTT v5
+	// §2.2.1); mochi's own default of 8192 is ~1 s of a 10,000-client
+	// soak (docs/reliability.md, "Load and soak at 10,000 clients").
+	MaxInflight int
 	// Clock times session expiry. Default clock.Real.
 	Clock clock.Clock
 	// Logger receives the broker's logs. Default: discard.
@@ -113,6 +123,9 @@ func NewEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	if cfg.MaxPendingWrites <= 0 {
 		cfg.MaxPendingWrites = 8192
 	}
+	if cfg.MaxInflight <= 0 || cfg.MaxInflight > 65535 {
+		cfg.MaxInflight = 65535
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
@@ -121,6 +134,7 @@ func NewEmbedded(cfg EmbeddedConfig) (*Embedded, error) {
 	}
 	caps := mqtt.NewDefaultServerCapabilities()
 	caps.MaximumClientWritesPending = int32(cfg.MaxPendingWrites)
+	caps.MaximumInflight = uint16(cfg.MaxInflight)
 	srv := mqtt.New(&mqtt.Options{
 		Capabilities: caps,
 		Logger:       cfg.Logger,

@@ -3,10 +3,15 @@ package broker
 import (
 	"bytes"
 	"errors"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -327,5 +332,72 @@ func TestCollector(t *testing.T) {
 	}
 	if !strings.HasPrefix(mfs[0].GetName(), "lsmqtt_broker_") {
 		t.Errorf("metric %s", mfs[0].GetName())
+	}
+}
+
+// TestEmbeddedInflightBound: a QoS 1 subscriber on the TCP listener that
+// has not acknowledged yet (a busy dashboard, the soak's measuring
+// subscriber on a loaded host) is owed every message up to MaxInflight;
+// beyond it mochi drops the message for that subscriber, counted only in
+// Info.InflightDropped. The default must hold more than mochi's own 8192.
+func TestEmbeddedInflightBound(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		max, n    int
+		delivered int
+	}{
+		{"default", 0, 10000, 10000},
+		{"bound 100", 100, 150, 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, _ := newTestEmbedded(t, EmbeddedConfig{MaxInflight: tc.max})
+			ctx := testCtx(t)
+			conn, err := net.DialTimeout("tcp", e.TCPAddr(), waitFor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recv := make(chan *paho.Publish, tc.n)
+			// Manual acknowledgement, never given: every delivery stays in flight.
+			cl := paho.NewClient(paho.ClientConfig{
+				Conn:                       conn,
+				EnableManualAcknowledgment: true,
+				OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
+					recv <- pr.Packet
+					return true, nil
+				}},
+			})
+			if _, err := cl.Connect(ctx, &paho.Connect{ClientID: "dash", CleanStart: true, KeepAlive: 60}); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				_ = cl.Disconnect(&paho.Disconnect{})
+				<-cl.Done()
+			}()
+			if _, err := cl.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: "w/#", QoS: 1}}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.Attach(ctx, "sensor", true); err != nil {
+				t.Fatal(err)
+			}
+			for i := range tc.n {
+				if err := e.Publish(ctx, "sensor", Message{Topic: "w/hr", Payload: []byte(strconv.Itoa(i)), QoS: 1}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Publish routes synchronously: the drops, if any, are counted.
+			if got, want := atomic.LoadInt64(&e.Server().Info.InflightDropped), int64(tc.n-tc.delivered); got != want {
+				t.Errorf("InflightDropped = %d, want %d", got, want)
+			}
+			for i := range tc.delivered {
+				select {
+				case p := <-recv:
+					if string(p.Payload) != strconv.Itoa(i) {
+						t.Fatalf("delivery %d: payload %q", i, p.Payload)
+					}
+				case <-time.After(waitFor):
+					t.Fatalf("subscriber received %d of %d", i, tc.delivered)
+				}
+			}
+		})
 	}
 }

@@ -17,6 +17,11 @@ import (
 	"github.com/lsmqtt/lsmqtt/internal/testutil"
 )
 
+// soakDrain is how long the soak waits after the last PUBLISH for the
+// subscriber to receive every acknowledged message (it stops earlier once
+// all have arrived, or after this long without a new one).
+const soakDrain = 20 * time.Second
+
 // soakSample is one reading of the process during a soak.
 type soakSample struct {
 	at         time.Duration
@@ -109,7 +114,7 @@ func TestReliabilitySoak(t *testing.T) {
 	res, err := loadgen.Run(ctx, loadgen.Config{
 		Gateway: inst.Addr(), Clients: clients, ClientIDPrefix: "soak-", QoS: 1, Topic: "soak/%d",
 		Rate: float64(clients), Duration: dur, RetryTimeout: 3 * time.Second, MaxRetries: 5,
-		ConnectTimeout: 30 * time.Second, ConnectRetries: 5, Drain: 20 * time.Second,
+		ConnectTimeout: 30 * time.Second, ConnectRetries: 5, Drain: soakDrain,
 		SubMQTT: inst.BrokerURL(), SubQoS: 1, GatewayStats: inst.Stats,
 	}, nil)
 	close(stop)
@@ -122,8 +127,18 @@ func TestReliabilitySoak(t *testing.T) {
 		"delivered %d (duplicates %d); ack latency p50 %.0f µs p99 %.0f µs max %.0f µs; end-to-end p99 %.0f µs",
 		icfg.Gateway.Store != nil, clients, dur, c.Accepted, p.Sent, p.Acked, p.Rejected, p.Lost, p.Retransmissions, p.Delivered, p.Duplicates,
 		p.AckLatency.P50US, p.AckLatency.P99US, p.AckLatency.MaxUS, p.E2ELatency.P99US)
-	t.Logf("embedded broker: %d publishes dropped to slow subscribers (mochi's pending-write bound)",
-		atomic.LoadInt64(&inst.Broker.Server().Info.MessagesDropped))
+	// Where the time went after the schedule: if the last delivery sits at
+	// the end of the counting, the drain cut the subscriber off; if well
+	// before it, the missing messages never came.
+	t.Logf("timeline from the first PUBLISH: last sent %.1f s, last acknowledged %.1f s, last new delivery %.1f s, counting stopped %.1f s (drain up to %v)",
+		p.SendSeconds, p.AckSeconds, p.DeliverSeconds, p.WallSeconds, soakDrain)
+	// A QoS 1 delivery mochi refuses to its subscriber is counted here only:
+	// MessagesDropped when the client's write queue is full,
+	// InflightDropped when its unacknowledged window is (EmbeddedConfig.MaxInflight).
+	info := inst.Broker.Server().Info
+	pendingDrops, inflightDrops := atomic.LoadInt64(&info.MessagesDropped), atomic.LoadInt64(&info.InflightDropped)
+	t.Logf("embedded broker: %d publishes dropped to slow subscribers (pending-write bound), %d at a subscriber's inflight bound",
+		pendingDrops, inflightDrops)
 	mu.Lock()
 	defer mu.Unlock()
 	for _, s := range samples {
@@ -144,7 +159,8 @@ func TestReliabilitySoak(t *testing.T) {
 		t.Errorf("QoS 1 loss: sent %d, acked %d, rejected %d, lost %d", p.Sent, p.Acked, p.Rejected, p.Lost)
 	}
 	if p.Delivered != p.Acked {
-		t.Errorf("end to end: %d acknowledged, %d delivered to the subscriber", p.Acked, p.Delivered)
+		t.Errorf("end to end: %d acknowledged, %d delivered to the subscriber (broker drops to it: %d pending-write, %d inflight)",
+			p.Acked, p.Delivered, pendingDrops, inflightDrops)
 	}
 
 	// Flat after warm-up: drop the first quarter of the samples, then
