@@ -52,6 +52,7 @@ type client struct {
 
 	conState  atomic.Int32
 	connectAt atomic.Int64 // first CONNECT sent, Unix ns
+	connCong  atomic.Bool  // the last CONNACK said "rejected: congestion"
 	regState  atomic.Int32
 	topicID   uint16 // written before regState becomes stAccepted
 	topicName []byte
@@ -186,8 +187,17 @@ func (c *client) handle(b []byte, now int64) {
 }
 
 // onConnack answers this client's CONNECT (MQTT-SN v1.2 §6.2). Only the
-// first CONNACK counts.
+// first final CONNACK counts. "Rejected: congestion" is not final: the
+// client stays pending and is sent its CONNECT again with the next resend
+// round, as a real client retries later (§5.3.10 return codes; the gateway
+// answers congestion while its half-open connects or broker attaches are
+// saturated by a burst).
 func (c *client) onConnack(rc mqttsn.ReturnCode, now int64) {
+	if rc == mqttsn.RejectedCongestion && c.conState.Load() == stPending {
+		c.connCong.Store(true)
+		c.r.connCongested.Add(1)
+		return
+	}
 	st := stAccepted
 	if rc != mqttsn.Accepted {
 		st = stRejected

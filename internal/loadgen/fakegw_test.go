@@ -24,6 +24,10 @@ type fakeGW struct {
 	// ignoreFirstConnectEvery ignores the first CONNECT of every k-th client
 	// (by the order in which their first CONNECTs arrive).
 	ignoreFirstConnectEvery int
+	// congestFirstConnectEvery answers the first CONNECT of every k-th
+	// client "rejected: congestion"; congestAlways does so to every CONNECT.
+	congestFirstConnectEvery int
+	congestAlways            bool
 	// forwardDropEvery drops every k-th PUBLISH on the way to the subscriber.
 	forwardDropEvery int
 
@@ -105,6 +109,14 @@ func (g *fakeGW) handle(b []byte, from *net.UDPAddr) {
 			if k := g.ignoreFirstConnectEvery; k > 0 && g.connOrder%k == 0 {
 				return
 			}
+			if k := g.congestFirstConnectEvery; k > 0 && g.connOrder%k == 0 {
+				g.send(from, &mqttsn.Connack{ReturnCode: mqttsn.RejectedCongestion})
+				return
+			}
+		}
+		if g.congestAlways {
+			g.send(from, &mqttsn.Connack{ReturnCode: mqttsn.RejectedCongestion})
+			return
 		}
 		g.send(from, &mqttsn.Connack{ReturnCode: mqttsn.Accepted})
 	case *mqttsn.Register:

@@ -64,6 +64,10 @@ type ConnectResult struct {
 	Accepted   int   `json:"accepted"`
 	Rejected   int   `json:"rejected"`
 	SendErrors int64 `json:"send_errors"`
+	// Congestion counts CONNACKs "rejected: congestion": the client was
+	// resent its CONNECT (up to Retries); one still refused after the
+	// last resend counts in Rejected.
+	Congestion int64 `json:"congestion,omitempty"`
 	// Registered counts clients whose REGISTER was accepted (normal topics).
 	Registered      int `json:"registered,omitempty"`
 	RegisterRetries int `json:"register_retries,omitempty"`
@@ -188,6 +192,9 @@ func (r *Result) WriteText(w io.Writer) error {
 			cr.Clients, cr.AnsweredFirst, dur(cr.BurstSeconds), dur(cr.SendSeconds), cr.Latency.text())
 		fmt.Fprintf(&b, "          after %d resends: %d accepted, %d rejected, %d unanswered",
 			cr.Retries, cr.Accepted, cr.Rejected, int64(cr.Clients)-cr.Answered)
+		if cr.Congestion > 0 {
+			fmt.Fprintf(&b, " (%d congestion answers resent)", cr.Congestion)
+		}
 		if c.TopicType == "normal" {
 			fmt.Fprintf(&b, "; %d registered (%d REGISTER resends)", cr.Registered, cr.RegisterRetries)
 		}

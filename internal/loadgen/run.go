@@ -31,6 +31,7 @@ type runner struct {
 	connDone      chan struct{}
 	firstTry      atomic.Bool
 	answeredFirst atomic.Int64
+	connCongested atomic.Int64 // CONNACKs "rejected: congestion" (retried)
 	lastConnack   atomic.Int64
 
 	// REGISTER bookkeeping.
@@ -267,8 +268,13 @@ func (r *runner) connectBurst(ctx context.Context) *ConnectResult {
 			cr.Accepted++
 		case stRejected:
 			cr.Rejected++
+		case stPending:
+			if c.connCong.Load() { // congestion to the last resend
+				cr.Rejected++
+			}
 		}
 	}
+	cr.Congestion = r.connCongested.Load()
 	cr.Answered = int64(cr.Accepted + cr.Rejected)
 	cr.SendErrors = sendErrs.Load()
 	r.cfg.Logger.Debug("bench: connect burst", "answered_first", cr.AnsweredFirst, "accepted", cr.Accepted, "retries", cr.Retries)

@@ -125,6 +125,39 @@ func TestConnectBurstWithIgnoredConnects(t *testing.T) {
 	}
 }
 
+func TestConnectBurstRetriesCongestion(t *testing.T) {
+	// The responder answers the first CONNECT of every 3rd client
+	// "rejected: congestion" (MQTT-SN v1.2 §6.2): those clients try again
+	// with the next resend and are accepted, as real clients would be.
+	g := startFakeGW(t, func(g *fakeGW) { g.congestFirstConnectEvery = 3 })
+	res := run(t, Config{Gateway: g.addr(), Clients: 150, QoS: 0, Count: 150, ConnectTimeout: time.Second,
+		TopicType: mqttsn.TopicIDPredefined, TopicID: 9}, nil)
+	c := res.Connect
+	if c.Congestion != 50 || c.Retries != 50 || c.Accepted != 150 || c.Rejected != 0 {
+		t.Fatalf("connect %+v, want 50 congestion answers resent, 150 accepted", c)
+	}
+	if res.Publish.Clients != 150 {
+		t.Fatalf("%d clients published, want 150", res.Publish.Clients)
+	}
+}
+
+func TestConnectCongestionToTheEndIsRejected(t *testing.T) {
+	g := startFakeGW(t, func(g *fakeGW) { g.congestAlways = true })
+	// Every CONNECT is answered "rejected: congestion": each client is
+	// resent ConnectRetries times and then counted rejected.
+	res, err := Run(context.Background(), Config{Gateway: g.addr(), Clients: 4, QoS: 0, Count: 4,
+		ConnectTimeout: 500 * time.Millisecond, ConnectRetries: 2, TopicType: mqttsn.TopicIDPredefined, TopicID: 9}, nil)
+	if err == nil || res == nil || res.Connect == nil {
+		t.Fatalf("no client can connect, yet Run returned %v, %+v", err, res)
+	}
+	c := res.Connect
+	// Answers to the last resend may still be on their way when counting
+	// ends; each client's first one has arrived (it is rejected, not unanswered).
+	if c.Accepted != 0 || c.Rejected != 4 || c.Retries != 8 || c.Congestion < 4 || c.Congestion > 12 {
+		t.Fatalf("connect %+v, want 8 resends, 4 rejected, 4-12 congestion answers", c)
+	}
+}
+
 func TestQoSMinus1SendsNoConnect(t *testing.T) {
 	g := startFakeGW(t, nil)
 	res := run(t, Config{Gateway: g.addr(), Clients: 2, QoS: -1, Count: 64, TopicType: mqttsn.TopicIDShort, Topic: "ab"}, nil)
