@@ -81,8 +81,9 @@ func TestGatewaySocketsSettings(t *testing.T) {
 func TestGatewayStateClientID(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
-	if stateClientID(a) != stateClientID(a) || !strings.HasPrefix(stateClientID(a), "lsmqtt-gw-") {
-		t.Fatalf("not stable: %s", stateClientID(a))
+	first, again := stateClientID(a), stateClientID(a)
+	if first != again || !strings.HasPrefix(first, "lsmqtt-gw-") {
+		t.Fatalf("not stable: %s, then %s", first, again)
 	}
 	if stateClientID(a) == stateClientID(b) {
 		t.Fatalf("two state files share the client id %s", stateClientID(a))
