@@ -123,9 +123,9 @@ func TestReliabilitySoak(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, p := res.Connect, res.Publish
-	t.Logf("soak (store %v): %d clients × 1 msg/s × %v: connected %d; sent %d, acked %d, rejected %d, lost %d, retransmissions %d; "+
+	t.Logf("soak (store %v): %d clients × 1 msg/s × %v: connected %d (CONNECT resends %d, congestion answers %d, rejected %d); sent %d, acked %d, rejected %d, lost %d, retransmissions %d; "+
 		"delivered %d (duplicates %d); ack latency p50 %.0f µs p99 %.0f µs max %.0f µs; end-to-end p99 %.0f µs",
-		icfg.Gateway.Store != nil, clients, dur, c.Accepted, p.Sent, p.Acked, p.Rejected, p.Lost, p.Retransmissions, p.Delivered, p.Duplicates,
+		icfg.Gateway.Store != nil, clients, dur, c.Accepted, c.Retries, c.Congestion, c.Rejected, p.Sent, p.Acked, p.Rejected, p.Lost, p.Retransmissions, p.Delivered, p.Duplicates,
 		p.AckLatency.P50US, p.AckLatency.P99US, p.AckLatency.MaxUS, p.E2ELatency.P99US)
 	// Where the time went after the schedule: if the last delivery sits at
 	// the end of the counting, the drain cut the subscriber off; if well
