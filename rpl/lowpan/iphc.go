@@ -133,7 +133,8 @@ type headerInfo struct {
 	udpOff    int  // offset of the UDP header in the output, or -1
 	udpCsum   bool // the UDP checksum was elided and must be computed
 	src, dst  netip.Addr
-	headerLen int // uncompressed header octets appended
+	headerLen int  // uncompressed header octets appended
+	raw       bool // the first fragment carried an uncompressed IPv6 header
 }
 
 // decompressHeaders appends the uncompressed IPv6 header and the headers

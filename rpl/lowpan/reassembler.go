@@ -174,7 +174,7 @@ func (r *Reassembler) Input(payload []byte, src, dst ieee802154.Address) ([]byte
 				r.stats.BadHeaders++
 				return nil, perr("FRAG1", ErrDispatch)
 			}
-			hdr, body, info = nil, body[1:], headerInfo{udpOff: -1}
+			hdr, body, info = nil, body[1:], headerInfo{udpOff: -1, raw: true}
 		} else {
 			var used int
 			hdr, used, info, err = decompressHeaders(r.hdr[:0], body, src, dst, r.cfg.Contexts, size)
@@ -235,6 +235,14 @@ func (r *Reassembler) Input(payload []byte, src, dst ieee802154.Address) ([]byte
 	if !d.gotFirst {
 		r.stats.BadFragments++
 		return nil, perr("fragment", ErrFragment)
+	}
+	// RFC 4944 §5.3: datagram_size is the size of the whole IPv6 packet, so
+	// an uncompressed header's Payload Length must be datagram_size − 40
+	// (fuzz finding: a FRAG1 with 0x41 and a header of the wrong length was
+	// reassembled into a packet no IPv6 parser accepts).
+	if d.info.raw && int(d.buf[4])<<8|int(d.buf[5]) != size-40 {
+		r.stats.BadHeaders++
+		return nil, perr("FRAG1", ErrDispatch)
 	}
 	if d.info.udpCsum {
 		fixUDPChecksum(d.buf, d.info)
