@@ -28,7 +28,10 @@ func (r *KeyRelay) Extensions() map[byte]gateway.ExtensionHandler {
 	return map[byte]gateway.ExtensionHandler{byte(mqttsn.TypeTSKeyRequest): r.Handle}
 }
 
-// Stats returns how many requests were relayed and refused.
+// Stats returns how many requests were relayed and refused. A request is
+// counted relayed before it is sent, so an answer from the TS never
+// precedes its request's count; a send that fails is taken back out of
+// relayed and counted refused.
 func (r *KeyRelay) Stats() (relayed, refused uint64) { return r.relayed.Load(), r.refused.Load() }
 
 // Handle is the gateway.ExtensionHandler for TS-KEYREQ. It relays only for
@@ -47,11 +50,14 @@ func (r *KeyRelay) Handle(req *gateway.ExtensionRequest) {
 		return
 	}
 	reply := req.Reply
+	// Counted before it leaves: the answer may be delivered, on the TS
+	// client's reader, before Forward returns.
+	r.relayed.Add(1)
 	if err := r.Client.Forward(m, func(resp *mqttsn.TSKeyResponse) { reply(resp) }); err != nil {
+		r.relayed.Add(^uint64(0)) // not relayed after all
 		r.refuse(req, "cannot reach the trusted system: "+err.Error())
 		return
 	}
-	r.relayed.Add(1)
 }
 
 func (r *KeyRelay) refuse(req *gateway.ExtensionRequest, why string) {
