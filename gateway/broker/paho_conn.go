@@ -365,6 +365,50 @@ func (c *pahoConn) send(upCtx context.Context, m Message) error {
 	return err
 }
 
+// sendOutcome classifies what became of one sendWhileUp.
+type sendOutcome int
+
+const (
+	sendAcked     sendOutcome = iota // the broker acknowledged m (QoS 0: paho sent it)
+	sendRefused                      // the broker or paho refused m; sending it again will not help
+	sendAbandoned                    // the caller's ctx ended first; m may or may not arrive
+	sendTimedOut                     // no acknowledgement within AckTimeout; the connection is still up
+	sendFailedUp                     // another failure while the connection is still up
+	sendConnLost                     // the connection m was sent on went down before the acknowledgement
+)
+
+// sendWhileUp sends m on the connection whose life is upCtx, giving up when
+// ctx ends or the connection dies, and classifies the result. The error is
+// the one to return for sendRefused and sendAbandoned (ctx.Err()) and the
+// cause for the others; nil for sendAcked.
+func (c *pahoConn) sendWhileUp(ctx, upCtx context.Context, m Message) (sendOutcome, error) {
+	pctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(upCtx, cancel) // give up when the connection dies
+	err := c.send(pctx, m)
+	stop()
+	cancel()
+	return classifySend(ctx, upCtx, err)
+}
+
+// classifySend is sendWhileUp's verdict on err, the result of a send under
+// the caller's ctx on the connection whose life is upCtx.
+func classifySend(ctx, upCtx context.Context, err error) (sendOutcome, error) {
+	switch {
+	case err == nil:
+		return sendAcked, nil
+	case errors.Is(err, ErrRejected), errors.Is(err, paho.ErrInvalidArguments):
+		return sendRefused, err
+	case ctx.Err() != nil:
+		return sendAbandoned, ctx.Err()
+	case upCtx.Err() != nil:
+		return sendConnLost, err
+	case errors.Is(err, context.DeadlineExceeded):
+		return sendTimedOut, err
+	default:
+		return sendFailedUp, err
+	}
+}
+
 // publish is Broker.Publish for this connection.
 func (c *pahoConn) publish(ctx context.Context, m Message) error {
 	if c.ext.cfg.SyncPublish && m.QoS > 0 {
@@ -383,24 +427,19 @@ func (c *pahoConn) publish(ctx context.Context, m Message) error {
 	upCtx, gen := c.upCtx, c.ups
 	c.mu.Unlock()
 
-	pctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(upCtx, cancel) // give up when the connection dies
-	err := c.send(pctx, m)
-	stop()
-	cancel()
-	switch {
-	case err == nil:
+	out, err := c.sendWhileUp(ctx, upCtx, m)
+	switch out {
+	case sendAcked:
 		c.ext.stats.published.Add(1)
 		return nil
-	case errors.Is(err, ErrRejected), errors.Is(err, paho.ErrInvalidArguments):
+	case sendRefused, sendAbandoned: // abandoned: the message may or may not arrive
 		return err
-	case ctx.Err() != nil:
-		return ctx.Err() // the caller gave up; the message may or may not arrive
-	case errors.Is(err, context.DeadlineExceeded) && upCtx.Err() == nil:
-		// Connection still up, but no acknowledgement within AckTimeout.
+	case sendTimedOut:
 		return fmt.Errorf("broker: publish %q not acknowledged: %w", m.Topic, err)
+	case sendFailedUp, sendConnLost:
+		// The connection went down under us, or failed otherwise while still
+		// up (which publishSync treats as final): the message is ours to keep.
 	}
-	// The connection went down under us: the message is ours to keep.
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -463,23 +502,18 @@ func (c *pahoConn) publishSync(ctx context.Context, m Message) error {
 				return ctx.Err()
 			}
 		}
-		pctx, cancel := context.WithCancel(ctx)
-		stop := context.AfterFunc(upCtx, cancel) // give up when the connection dies
-		err := c.send(pctx, m)
-		stop()
-		cancel()
-		switch {
-		case err == nil:
+		switch out, err := c.sendWhileUp(ctx, upCtx, m); out {
+		case sendAcked:
 			c.ext.stats.published.Add(1)
 			return nil
-		case errors.Is(err, ErrRejected), errors.Is(err, paho.ErrInvalidArguments):
+		case sendRefused, sendAbandoned:
 			return err
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case upCtx.Err() == nil:
+		case sendTimedOut, sendFailedUp:
+			// Unlike publish, any failure on a live connection is final here.
 			return fmt.Errorf("broker: publish %q not acknowledged: %w", m.Topic, err)
+		case sendConnLost:
+			// The connection went down under us: again on the next one.
 		}
-		// The connection went down under us: again on the next one.
 	}
 }
 
