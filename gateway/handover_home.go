@@ -200,7 +200,9 @@ func (h *handover) reinstate(s *session, why mqttsn.HOStatus) {
 }
 
 // onConfirm: the peer serves the node now. Drop the broker session (nothing
-// more is routed here after that) and forward what came meanwhile.
+// more is routed here after that) and forward what came meanwhile. The drop
+// is a lifecycle step: if the node connected here again before its turn
+// (stillMoved), the broker session is the node's live one and is kept.
 // Call with g.mu held.
 func (h *handover) onConfirm(p *peerGW, m *mqttsn.HOConfirm) {
 	g := h.g
@@ -223,7 +225,7 @@ func (h *handover) onConfirm(p *peerGW, m *mqttsn.HOConfirm) {
 	wait, done := g.lifecycleStep(id)
 	if !g.goBroker(func(ctx context.Context) {
 		defer done()
-		if waitStep(ctx, wait) == nil {
+		if waitStep(ctx, wait) == nil && h.stillMoved(s, mv) {
 			if err := g.broker.Attach(ctx, id, true); err == nil {
 				_ = g.broker.Detach(ctx, id)
 			}
@@ -239,6 +241,25 @@ func (h *handover) onConfirm(p *peerGW, m *mqttsn.HOConfirm) {
 		mv.cleaned = true
 	}
 	h.flushForward(s)
+}
+
+// stillMoved reports whether s is still id's session as mv handed it over:
+// not connected here again since. A step that drops the broker session
+// checks it once its turn comes; every attach queued before it has committed
+// (or failed) by then. The node may have come back meanwhile (a CONNECT here,
+// whose attach was queued before the drop; commitConnect reuses s and
+// connected() ends its handover state) or its id been taken by a resumed
+// session: then the broker client is theirs, and dropping it would detach a
+// live session and lose its subscriptions. Call without g.mu.
+func (h *handover) stillMoved(s *session, mv *moveOp) bool {
+	g := h.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	moved := !g.closed && g.byID[s.id] == s && s.ho != nil && s.ho.move == mv && !s.state.live()
+	if !moved {
+		g.log.Debug("handover: broker session kept: the client is here again", "client", s.id)
+	}
+	return moved
 }
 
 // flushForward sends what queued for a moved session to the peer serving
