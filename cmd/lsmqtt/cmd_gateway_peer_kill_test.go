@@ -1,67 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
-	"os/exec"
-	"strconv"
-	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/eclipse/paho.golang/paho"
-
 	"github.com/lsmqtt/lsmqtt/gateway/handoverclient"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
-	"github.com/lsmqtt/lsmqtt/mqttsn/client"
 )
-
-// runGatewayProc runs `lsmqtt gateway --open --peer …` and waits for
-// "gateway running"; the process is returned for the test to kill. It is
-// killed at cleanup if it still runs.
-func runGatewayProc(t *testing.T, bin string, g gwProc, peer gwProc, keys string) *exec.Cmd {
-	t.Helper()
-	cmd := exec.Command(bin, "--log-level", "info", "gateway", "--open",
-		"--listen", g.sn, "--mqtt-listen", g.mqtt, "--name", g.name,
-		"--peer", peer.name+"="+peer.peerAddr, "--peer-listen", g.peerListen, "--peer-keys", keys,
-		"--advertise-interval", "-1s")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready, exited := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(stderr)
-		seen := false
-		for sc.Scan() {
-			if !seen && strings.Contains(sc.Text(), "gateway running") {
-				seen = true
-				close(ready)
-			}
-		}
-		_ = cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-exited
-	})
-	select {
-	case <-ready:
-	case <-exited:
-		t.Fatalf("%s exited at start", g.name)
-	case <-time.After(3 * gwWait):
-		t.Fatalf("%s did not start", g.name)
-	}
-	return cmd
-}
 
 // TestHandoverHomeProcessKilled: the home gateway's process is SIGKILLed at
 // the moment the visited gateway's HO-FETCH reaches it (a relay on the
@@ -73,12 +22,7 @@ func runGatewayProc(t *testing.T, bin string, g gwProc, peer gwProc, keys string
 func TestHandoverHomeProcessKilled(t *testing.T) {
 	bin := lsmqttBinary(t)
 	keys := peerKeysFile(t, "gw-a", "gw-b")
-	mk := func(name, ip string) gwProc {
-		p := net.JoinHostPort(ip, strconv.Itoa(freePort(t, "udp", ip)))
-		return gwProc{name: name, sn: net.JoinHostPort(ip, strconv.Itoa(freePort(t, "udp", ip))),
-			mqtt: net.JoinHostPort(ip, strconv.Itoa(freePort(t, "tcp", ip))), peerListen: p, peerAddr: p}
-	}
-	a, b := mk("gw-a", "127.0.0.2"), mk("gw-b", "127.0.0.3")
+	a, b := loopbackGateway(t, "gw-a", "127.0.0.2"), loopbackGateway(t, "gw-b", "127.0.0.3")
 	// B reaches A through the relay.
 	relay, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
@@ -91,8 +35,8 @@ func TestHandoverHomeProcessKilled(t *testing.T) {
 	}
 	aViaRelay := a
 	aViaRelay.peerAddr = relay.LocalAddr().String()
-	procA := runGatewayProc(t, bin, a, b, keys)
-	runGatewayProc(t, bin, b, aViaRelay, keys)
+	procA := startGatewayProcess(t, bin, a, b, keys)
+	startGatewayProcess(t, bin, b, aViaRelay, keys)
 	killed := make(chan struct{})
 	go func() {
 		buf := make([]byte, 2048)
@@ -110,81 +54,12 @@ func TestHandoverHomeProcessKilled(t *testing.T) {
 		}
 	}()
 
-	type rec struct {
-		gw  string
-		seq int
-	}
-	var mu sync.Mutex
-	var got []rec
-	more := make(chan struct{}, 1)
-	for _, g := range []gwProc{a, b} {
-		conn, err := net.DialTimeout("tcp", g.mqtt, gwWait)
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := g.name
-		c := paho.NewClient(paho.ClientConfig{Conn: conn, OnPublishReceived: []func(paho.PublishReceived) (bool, error){
-			func(pr paho.PublishReceived) (bool, error) {
-				i, _ := strconv.Atoi(strings.TrimPrefix(string(pr.Packet.Payload), "seq="))
-				mu.Lock()
-				got = append(got, rec{name, i})
-				mu.Unlock()
-				select {
-				case more <- struct{}{}:
-				default:
-				}
-				return true, nil
-			}}})
-		ctx, cancel := context.WithTimeout(context.Background(), gwWait)
-		if _, err := c.Connect(ctx, &paho.Connect{ClientID: "caregiver", CleanStart: true, KeepAlive: 60}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: "ward/#", QoS: 1}}}); err != nil {
-			t.Fatal(err)
-		}
-		cancel()
-		t.Cleanup(func() { _ = c.Disconnect(&paho.Disconnect{}); <-c.Done() })
-	}
-	waitGot := func(n int) {
-		t.Helper()
-		deadline := time.After(3 * gwWait)
-		for {
-			mu.Lock()
-			have := len(got)
-			mu.Unlock()
-			if have >= n {
-				return
-			}
-			select {
-			case <-more:
-			case <-deadline:
-				t.Fatalf("caregiver got %d of %d", have, n)
-			}
-		}
-	}
-
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	air := &airConn{PacketConn: pc}
+	cg := newCaregiver(t, a, b)
 	aAddr, _ := net.ResolveUDPAddr("udp4", a.sn)
 	bAddr, _ := net.ResolveUDPAddr("udp4", b.sn)
-	air.enter(aAddr.String())
-	n := handoverclient.New(air, aAddr, handoverclient.Config{
-		Client: client.Config{ClientID: "walker", KeepAlive: 5 * time.Minute, RetryInterval: 2 * time.Second},
-		Topics: []string{"ward/walker/hr"},
-	})
-	defer n.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 6*gwWait)
 	defer cancel()
-	if err := n.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.WaitToken(ctx); err != nil {
-		t.Fatal(err)
-	}
+	n, air := walker(ctx, t, "127.0.0.1", aAddr)
 	const total, atHome = 20, 10
 	publish := func(i int) error {
 		return n.Publish(ctx, "ward/walker/hr", mqttsn.QoS1, false, []byte(fmt.Sprintf("seq=%d", i)))
@@ -194,7 +69,7 @@ func TestHandoverHomeProcessKilled(t *testing.T) {
 			t.Fatalf("publish %d: %v", i, err)
 		}
 	}
-	waitGot(atHome) // delivered at home before the home dies
+	cg.wait(t, atHome, 3*gwWait) // delivered at home before the home dies
 
 	air.enter(bAddr.String())
 	moved := make(chan handoverclient.Result, 1)
@@ -217,10 +92,9 @@ func TestHandoverHomeProcessKilled(t *testing.T) {
 			t.Fatalf("publish %d: %v", i, err)
 		}
 	}
-	waitGot(total)
+	cg.wait(t, total, 3*gwWait)
 	st := n.Stats()
-	mu.Lock()
-	defer mu.Unlock()
+	got := cg.records()
 	first := map[int]string{}
 	dups := 0
 	for _, r := range got {

@@ -1,246 +1,41 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
-	"github.com/eclipse/paho.golang/paho"
-
-	"github.com/lsmqtt/lsmqtt/gateway/handoverclient"
 	"github.com/lsmqtt/lsmqtt/internal/testutil"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
-	"github.com/lsmqtt/lsmqtt/mqttsn/client"
 )
 
 // Handover between gateways that are separate processes: the lsmqtt binary
 // built by the test, two `lsmqtt gateway --peer` processes on their own
 // addresses, a caregiver on both embedded brokers and a node that walks
-// between them publishing QoS 1.
-
-// buildLsmqtt builds the command once per test binary.
-var buildOnce struct {
-	sync.Once
-	path string
-	err  error
-}
-
-func lsmqttBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the lsmqtt binary; skipped in -short")
-	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "lsmqtt-bin-")
-		if err != nil {
-			buildOnce.err = err
-			return
-		}
-		buildOnce.path = filepath.Join(dir, "lsmqtt")
-		out, err := exec.Command("go", "build", "-o", buildOnce.path, ".").CombinedOutput()
-		if err != nil {
-			buildOnce.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildOnce.err != nil {
-		t.Fatal(buildOnce.err)
-	}
-	return buildOnce.path
-}
-
-// freePort returns a UDP or TCP port free on ip right now.
-func freePort(t *testing.T, network, ip string) int {
-	t.Helper()
-	switch network {
-	case "udp":
-		pc, err := net.ListenPacket("udp", net.JoinHostPort(ip, "0"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer pc.Close()
-		return pc.LocalAddr().(*net.UDPAddr).Port
-	default:
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		return l.Addr().(*net.TCPAddr).Port
-	}
-}
-
-// gwProc is one gateway process and where to reach it.
-type gwProc struct {
-	name       string
-	sn, mqtt   string // MQTT-SN UDP and embedded MQTT TCP addresses
-	peerListen string // its peer socket, as it binds it
-	peerAddr   string // its peer socket, as the other gateway reaches it
-	prefix     []string
-}
-
-// startGatewayProcess runs the binary and waits for "gateway running".
-func startGatewayProcess(t *testing.T, bin string, g gwProc, peer gwProc, keys string) {
-	t.Helper()
-	args := append(append([]string(nil), g.prefix...), bin, "--log-level", "info", "gateway", "--open",
-		"--listen", g.sn, "--mqtt-listen", g.mqtt, "--name", g.name,
-		"--peer", peer.name+"="+peer.peerAddr, "--peer-listen", g.peerListen, "--peer-keys", keys,
-		"--advertise-interval", "-1s")
-	cmd := exec.Command(args[0], args[1:]...)
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	ready := make(chan struct{})
-	var logMu sync.Mutex
-	var logs []string
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		once := sync.Once{}
-		for sc.Scan() {
-			logMu.Lock()
-			logs = append(logs, sc.Text())
-			logMu.Unlock()
-			if strings.Contains(sc.Text(), "gateway running") {
-				once.Do(func() { close(ready) })
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case <-done:
-		case <-time.After(gwWait):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			logMu.Lock()
-			t.Logf("%s log:\n%s", g.name, strings.Join(logs, "\n"))
-			logMu.Unlock()
-		}
-	})
-	select {
-	case <-ready:
-	case <-time.After(3 * gwWait):
-		logMu.Lock()
-		defer logMu.Unlock()
-		t.Fatalf("%s did not start:\n%s", g.name, strings.Join(logs, "\n"))
-	}
-}
-
-// airConn reaches only the gateway the node is near.
-type airConn struct {
-	net.PacketConn
-	mu sync.Mutex
-	in string
-}
-
-func (a *airConn) enter(addr string) { a.mu.Lock(); a.in = addr; a.mu.Unlock() }
-func (a *airConn) near(addr net.Addr) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return addr.String() == a.in
-}
-
-func (a *airConn) WriteTo(b []byte, addr net.Addr) (int, error) {
-	if !a.near(addr) {
-		return len(b), nil
-	}
-	return a.PacketConn.WriteTo(b, addr)
-}
-
-func (a *airConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	for {
-		n, addr, err := a.PacketConn.ReadFrom(b)
-		if err != nil || a.near(addr) {
-			return n, addr, err
-		}
-	}
-}
+// between them publishing QoS 1 (the rig: gateway_peer_rig_test.go).
 
 // walkBetween runs the scenario against two running gateways: a node that
 // walks A→B→A… publishing QoS 1; the caregiver must receive every message,
 // each gateway's stream in order.
 func walkBetween(t *testing.T, nodeIP string, a, b gwProc) {
 	t.Helper()
-	type rec struct {
-		gw  string
-		seq int
-	}
-	var mu sync.Mutex
-	var got []rec
-	more := make(chan struct{}, 1)
-	for _, g := range []gwProc{a, b} {
-		conn, err := net.DialTimeout("tcp", g.mqtt, gwWait)
-		if err != nil {
-			t.Fatal(err)
-		}
-		name := g.name
-		c := paho.NewClient(paho.ClientConfig{Conn: conn, OnPublishReceived: []func(paho.PublishReceived) (bool, error){
-			func(pr paho.PublishReceived) (bool, error) {
-				i, _ := strconv.Atoi(strings.TrimPrefix(string(pr.Packet.Payload), "seq="))
-				mu.Lock()
-				got = append(got, rec{name, i})
-				mu.Unlock()
-				select {
-				case more <- struct{}{}:
-				default:
-				}
-				return true, nil
-			}}})
-		ctx, cancel := context.WithTimeout(context.Background(), gwWait)
-		if _, err := c.Connect(ctx, &paho.Connect{ClientID: "caregiver", CleanStart: true, KeepAlive: 60}); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Subscribe(ctx, &paho.Subscribe{Subscriptions: []paho.SubscribeOptions{{Topic: "ward/#", QoS: 1}}}); err != nil {
-			t.Fatal(err)
-		}
-		cancel()
-		t.Cleanup(func() { _ = c.Disconnect(&paho.Disconnect{}); <-c.Done() })
-	}
-	pc, err := net.ListenPacket("udp4", net.JoinHostPort(nodeIP, "0"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	air := &airConn{PacketConn: pc}
+	cg := newCaregiver(t, a, b)
 	gws := []gwProc{a, b}
 	addrs := make([]net.Addr, 2)
 	for i, g := range gws {
+		var err error
 		if addrs[i], err = net.ResolveUDPAddr("udp4", g.sn); err != nil {
 			t.Fatal(err)
 		}
 	}
-	air.enter(addrs[0].String())
-	n := handoverclient.New(air, addrs[0], handoverclient.Config{
-		Client: client.Config{ClientID: "walker", KeepAlive: 5 * time.Minute, RetryInterval: 2 * time.Second},
-		Topics: []string{"ward/walker/hr"},
-	})
-	defer n.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 6*gwWait)
 	defer cancel()
-	if err := n.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.WaitToken(ctx); err != nil {
-		t.Fatal(err)
-	}
+	n, air := walker(ctx, t, nodeIP, addrs[0])
 	const total, every = 120, 20
 	cur := 0
 	for i := 1; i <= total; i++ {
@@ -255,25 +50,10 @@ func walkBetween(t *testing.T, nodeIP string, a, b gwProc) {
 			t.Fatalf("publish %d: %v", i, err)
 		}
 	}
-	deadline := time.After(gwWait)
-	for {
-		mu.Lock()
-		have := len(got)
-		mu.Unlock()
-		if have >= total {
-			break
-		}
-		select {
-		case <-more:
-		case <-deadline:
-			t.Fatalf("caregiver got %d of %d", have, total)
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
+	cg.wait(t, total, gwWait)
 	seen := map[int]bool{}
 	last := map[string]int{}
-	for _, r := range got {
+	for _, r := range cg.records() {
 		if seen[r.seq] {
 			continue
 		}
@@ -296,31 +76,11 @@ func walkBetween(t *testing.T, nodeIP string, a, b gwProc) {
 	}
 }
 
-func peerKeysFile(t *testing.T, names ...string) string {
-	t.Helper()
-	k := make([]byte, 32)
-	_, _ = rand.Read(k)
-	var sb strings.Builder
-	for _, n := range names {
-		fmt.Fprintf(&sb, "%s %s\n", n, hex.EncodeToString(k))
-	}
-	path := filepath.Join(t.TempDir(), "peers.keys")
-	if err := os.WriteFile(path, []byte(sb.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // TestHandoverProcessesLoopback: the gateways on 127.0.0.2 and 127.0.0.3.
 func TestHandoverProcessesLoopback(t *testing.T) {
 	bin := lsmqttBinary(t)
 	keys := peerKeysFile(t, "gw-a", "gw-b")
-	mk := func(name, ip string) gwProc {
-		p := net.JoinHostPort(ip, strconv.Itoa(freePort(t, "udp", ip)))
-		return gwProc{name: name, sn: net.JoinHostPort(ip, strconv.Itoa(freePort(t, "udp", ip))),
-			mqtt: net.JoinHostPort(ip, strconv.Itoa(freePort(t, "tcp", ip))), peerListen: p, peerAddr: p}
-	}
-	a, b := mk("gw-a", "127.0.0.2"), mk("gw-b", "127.0.0.3")
+	a, b := loopbackGateway(t, "gw-a", "127.0.0.2"), loopbackGateway(t, "gw-b", "127.0.0.3")
 	startGatewayProcess(t, bin, a, b, keys)
 	startGatewayProcess(t, bin, b, a, keys)
 	walkBetween(t, "127.0.0.1", a, b)
