@@ -98,7 +98,19 @@ func (h *handover) onPush(p *peerGW, m *mqttsn.HOTransfer) {
 	h.pushes[id] = s
 	wait, done := g.lifecycleStep(id)
 	if !g.goBroker(func(ctx context.Context) {
-		granted, err := h.attach(ctx, wait, done, id, s.clean, subs)
+		// The whole install — attach, subscriptions, commit — is one
+		// lifecycle step: a CONNECT of this id queued behind it finds the
+		// pushed session installed, and one queued before it has committed
+		// (or failed) when its turn comes.
+		defer done()
+		err := waitStep(ctx, wait)
+		if err == nil && !h.pushStillWanted(p, s, refuse) {
+			return // the node connected meanwhile: its broker session is left alone
+		}
+		var granted map[string]byte
+		if err == nil {
+			granted, err = h.attach(ctx, nil, func() {}, id, s.clean, subs)
+		}
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		if h.pushes[id] != s {
@@ -115,7 +127,10 @@ func (h *handover) onPush(p *peerGW, m *mqttsn.HOTransfer) {
 		}
 		if cur := g.byID[id]; cur != nil {
 			if cur.peer != nil && cur.state.live() {
-				refuse(mqttsn.HOBusy) // the node connected meanwhile
+				// The node resumed here between pushStillWanted and now
+				// (a resume binds after its own step): the broker client
+				// is its session's.
+				refuse(mqttsn.HOBusy)
 				return
 			}
 			h.drop(cur)
@@ -135,6 +150,34 @@ func (h *handover) onPush(p *peerGW, m *mqttsn.HOTransfer) {
 		delete(h.pushes, id)
 		refuse(mqttsn.HOBusy)
 	}
+}
+
+// pushStillWanted is checked when a push's broker step has its turn,
+// before the push touches the broker. A CONNECT of the node here whose
+// attach was queued before the push has committed by then: the node's
+// session is live, and a clean attach with the pushed subscriptions would
+// reset its broker session under it. Then the push is refused (busy) and
+// reports false; so it does if the push was abandoned (Close). Call
+// without g.mu.
+func (h *handover) pushStillWanted(p *peerGW, s *session, refuse func(mqttsn.HOStatus)) bool {
+	g := h.g
+	id := s.id
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if h.pushes[id] != s {
+		return false
+	}
+	if g.closed {
+		delete(h.pushes, id)
+		return false
+	}
+	if cur := g.byID[id]; cur != nil && cur.peer != nil && cur.state.live() {
+		delete(h.pushes, id)
+		g.log.Info("push refused: the node connected here meanwhile", "client", id, "from", p.name)
+		refuse(mqttsn.HOBusy)
+		return false
+	}
+	return true
 }
 
 func (h *handover) pushing(id string) bool { _, ok := h.pushes[id]; return ok }
