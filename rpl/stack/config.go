@@ -59,6 +59,42 @@ type Config struct {
 	AckWait         time.Duration // wait for an acknowledgment before retrying (default 20 ms)
 	TxQueue         int           // frames waiting for the radio (default 32)
 
+	// Radio duty cycling, ContikiMAC-style (see dutycycle.go and the
+	// package documentation). Both off by default: the radio is always on.
+	//
+	// ChannelCheckInterval, when > 0, puts this node's radio to sleep
+	// between channel checks, one every interval (125 ms for ContikiMAC's
+	// 8 Hz), at a phase drawn from Seed, each keeping the radio on for
+	// CheckWindow. A frame that begins while the radio sleeps is not
+	// received and not acknowledged (Counters.SleptThrough; no OnFrame). The
+	// radio stays on while a check has detected a frame (DetectListen, for
+	// the next repetition), after a unicast frame for it (BurstHold), while
+	// its own frame is in flight (strobing, waiting for the ACK, backoff),
+	// and while the node is not joined to a DODAG (it scans, as Contiki-NG
+	// nodes do before they associate; a root counts as joined).
+	ChannelCheckInterval time.Duration
+	// StrobeTime, when > 0, makes the sender strobe (ContikiMAC transmit):
+	// a unicast frame is sent again and again, StrobeGap apart, until it is
+	// acknowledged or StrobeTime has passed (each repetition a real frame:
+	// TxFrames, OnFrame(Tx)); a strobe without an ACK is one failed try for
+	// the retry and backoff logic, and MaxFrameRetries then defaults to
+	// DefaultStrobeRetries. A broadcast frame is repeated for the whole
+	// StrobeTime, so every duty-cycled neighbour's check falls inside it.
+	// An always-on receiver acknowledges the first repetition, so strobing
+	// costs nothing extra there. Typical: ChannelCheckInterval of the
+	// receivers plus a few ms (ContikiMAC: interval + 2 checks).
+	StrobeTime time.Duration
+	// OnListen, when set and ChannelCheckInterval > 0, is told of radio-on
+	// time in which the radio neither sent nor received a frame told to
+	// OnFrame: channel checks, listening after a detection and in a burst
+	// hold, the gaps between strobe repetitions and ACK waits, backoff
+	// while a frame is in flight, and all the time the node is unjoined.
+	// Calls carry increments; their sum is Counters.ListenTime. They come
+	// at least once a second and on every frame, settled 10 ms behind the
+	// clock (a frame is judged when its last octet arrives). Never called
+	// for an always-on radio. Same rules as OnFrame (lock held, no blocking).
+	OnListen func(d time.Duration)
+
 	// 6LoWPAN reassembly (RFC 4944 §5.3): buffers (default 4, a z1-like
 	// budget) and timeout (default 10 s; the RFC's 60 s outlives a radio
 	// mesh's useful latency).
@@ -95,11 +131,15 @@ func (c *Config) defaults() {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	switch {
+	case c.MaxFrameRetries == 0 && c.StrobeTime > 0:
+		c.MaxFrameRetries = DefaultStrobeRetries
 	case c.MaxFrameRetries == 0:
 		c.MaxFrameRetries = DefaultMaxFrameRetries
 	case c.MaxFrameRetries < 0:
 		c.MaxFrameRetries = 0
 	}
+	c.ChannelCheckInterval = max(c.ChannelCheckInterval, 0)
+	c.StrobeTime = max(c.StrobeTime, 0)
 	if c.AckWait <= 0 {
 		c.AckWait = 20 * time.Millisecond
 	}

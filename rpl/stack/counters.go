@@ -1,6 +1,9 @@
 package stack
 
-import "errors"
+import (
+	"errors"
+	"time"
+)
 
 var errShort = errors.New("message too short")
 
@@ -17,6 +20,10 @@ type Counters struct {
 	MACDuplicates           uint64
 	MACQueueDrops           uint64
 	RadioErrors             uint64
+	// Duty cycling (Config.ChannelCheckInterval, Config.StrobeTime).
+	SleptThrough  uint64        // frames that began while the radio slept: not received, not acknowledged
+	StrobeRepeats uint64        // strobe repetitions after the first of each strobe
+	ListenTime    time.Duration // sum of OnListen reports
 	// IPv6.
 	PacketsTx, PacketsRx uint64
 	FragmentedTx         uint64
@@ -36,6 +43,9 @@ type Counters struct {
 func (s *Stack) Counters() Counters {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !s.closed {
+		s.flushListen()
+	}
 	c := s.cnt
 	c.Drops = make(map[string]uint64, len(s.cnt.Drops))
 	for k, v := range s.cnt.Drops {

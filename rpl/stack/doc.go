@@ -20,8 +20,44 @@
 // reassembly buffers, queues; see Config); a root's routes are not.
 //
 // Energy accounting attaches to Config.OnFrame, told of every frame sent,
-// received or overheard with its length. Counters and Status give the
-// rest.
+// received or overheard with its length, and, for a duty-cycled radio, to
+// Config.OnListen, told of the time the radio was on without a frame.
+// Counters and Status give the rest.
+//
+// # Radio duty cycling (ContikiMAC-style), off by default
+//
+// Real z1 motes run ContikiMAC (Dunkels, SICS T2011:13): the radio sleeps
+// and wakes every channel-check interval (8 Hz, 125 ms) for a short check.
+// Config.ChannelCheckInterval emulates the receive side: checks of
+// CheckWindow (0.5 ms) at a phase drawn from Seed; a frame that begins
+// while the radio sleeps is lost (Counters.SleptThrough), and a check that
+// overlaps a frame keeps the radio on (DetectListen) for the next
+// repetition. After a unicast frame for it the radio stays on BurstHold
+// (the next fragment); after a broadcast or a frame for someone else it
+// sleeps at once. It is held on while its own frame is in flight and
+// while the node is not joined to a DODAG: an unjoined node scans with its
+// radio on, as Contiki-NG nodes do before they associate, so it hears the
+// first DIO at once. Config.StrobeTime emulates the transmit side: a
+// unicast frame is repeated StrobeGap (0.4 ms) apart until acknowledged or
+// StrobeTime has passed (then one failed try; DefaultStrobeRetries), a
+// broadcast for the whole StrobeTime. RPL DIOs, DIS and other multicast
+// reach sleeping joined nodes that way, every check falling inside the
+// strobe. Border routers are mains powered: always on
+// (ChannelCheckInterval 0) but strobing, so their downlink frames wait for
+// the node's next check (up to one interval) while an always-on receiver
+// acknowledges the first repetition.
+//
+// Not emulated: ContikiMAC's phase-lock optimisation (senders learn a
+// neighbour's wake-up phase and strobe briefly; every strobe here starts
+// blind), the clear-channel assessment before a strobe and collisions (the
+// medium has none: overlapping frames are all delivered, in order per
+// receiver, and a radio hears while it sends), the frame-pending bit
+// (BurstHold replaces it), the fast-sleep silence heuristics and the
+// radio's start-up time. Detection is simplified to "a check window
+// overlaps the frame's airtime"; reception to "the radio was on when the
+// frame began". The medium delivers a frame when its last octet arrives,
+// so the receiver judges its radio state after the fact and settles
+// listen time 10 ms behind the clock.
 //
 // Concurrency: one mutex guards the whole stack; radio deliveries, timers
 // (on Config.Clock, so tests and simulations run on clock.Virtual) and

@@ -6,6 +6,7 @@ import (
 
 	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
+	"github.com/lsmqtt/lsmqtt/rpl/medium"
 )
 
 // MAC constants. IEEE 802.15.4-2006 §7.4.2 defaults macMaxFrameRetries to
@@ -25,6 +26,10 @@ type txFrame struct {
 	dst   ieee802154.Address
 	ack   bool
 	tries int
+	// Strobing (Config.StrobeTime): when the current strobe began and how
+	// many repetitions it has sent.
+	strobeStart time.Time
+	reps        int
 	// done is called once with the outcome (acked is true for broadcasts).
 	done func(acked bool, tries int)
 }
@@ -85,6 +90,14 @@ func (s *Stack) kickMAC() {
 		f := s.mac.queue[0]
 		s.mac.queue[0] = nil
 		s.mac.queue = s.mac.queue[1:]
+		if !f.ack && s.cfg.StrobeTime > 0 {
+			// A broadcast strobe: repeated for the whole StrobeTime so
+			// that every sleeping neighbour's check falls inside it.
+			s.mac.inflight = f
+			f.tries = 1
+			s.startStrobe(f)
+			continue
+		}
 		if !f.ack {
 			s.radioTx(f.psdu)
 			if f.done != nil {
@@ -102,6 +115,13 @@ func (s *Stack) transmitInflight() {
 	f.tries++
 	if f.tries > 1 {
 		s.cnt.MACRetries++
+	}
+	if s.cfg.StrobeTime > 0 {
+		s.startStrobe(f)
+		return
+	}
+	if s.duty != nil {
+		s.duty.force(forcedTx, s.clk.Now())
 	}
 	s.radioTx(f.psdu)
 	s.mac.gen++
@@ -146,6 +166,9 @@ func (s *Stack) finishInflight(acked bool) {
 		s.mac.timer.Stop()
 		s.mac.timer = nil
 	}
+	if s.duty != nil {
+		s.duty.release(forcedTx, s.clk.Now())
+	}
 	if acked {
 		s.cnt.MACTxAcked++
 	}
@@ -162,6 +185,11 @@ func (s *Stack) finishInflight(acked bool) {
 func (s *Stack) radioTx(psdu []byte) {
 	s.cnt.TxFrames++
 	s.cnt.TxOctets += uint64(len(psdu))
+	if s.duty != nil {
+		now := s.clk.Now()
+		s.duty.on(now, now.Add(medium.Airtime(len(psdu))))
+		s.dutyBusy(len(psdu))
+	}
 	if s.cfg.OnFrame != nil {
 		s.cfg.OnFrame(Tx, len(psdu))
 	}
@@ -170,37 +198,52 @@ func (s *Stack) radioTx(psdu []byte) {
 	}
 }
 
-// macInput handles one received PSDU; it holds s.mu.
+// macInput handles one PSDU that reached the radio; it holds s.mu. A
+// duty-cycled radio receives it only if it was on when the frame began.
 func (s *Stack) macInput(psdu []byte) {
+	if s.duty == nil {
+		s.macFrame(psdu)
+		return
+	}
+	s.flushListen()
+	if !s.dutyReceive(len(psdu)) {
+		return
+	}
+	s.dutyAfterRx(s.macFrame(psdu))
+}
+
+// macFrame handles one received PSDU. It reports whether it was a unicast
+// data frame addressed to this node.
+func (s *Stack) macFrame(psdu []byte) (unicastForUs bool) {
 	f, _, err := ieee802154.Decode(psdu)
 	if err != nil {
 		s.countBad("802.15.4", err)
 		s.overheard(len(psdu))
-		return
+		return false
 	}
 	if f.Type == ieee802154.TypeAck {
 		if in := s.mac.inflight; in != nil && f.Seq == in.psdu[2] {
 			s.rxFrame(len(psdu))
 			s.finishInflight(true)
-			return
+			return false
 		}
 		s.overheard(len(psdu))
-		return
+		return false
 	}
 	if f.Type != ieee802154.TypeData {
 		s.overheard(len(psdu))
-		return
+		return false
 	}
 	if f.DstPAN != s.cfg.PAN && f.DstPAN != ieee802154.BroadcastPAN {
 		s.overheard(len(psdu))
-		return
+		return false
 	}
 	// Any frame a neighbour sends shows it is alive, even one addressed
 	// to someone else: it spares probing a busy parent.
 	s.rpl.Heard(f.Src)
 	if f.Dst != s.lladdr && !f.Dst.IsBroadcast() {
 		s.overheard(len(psdu))
-		return
+		return false
 	}
 	s.rxFrame(len(psdu))
 	if f.AckRequest && f.Dst == s.lladdr {
@@ -209,16 +252,22 @@ func (s *Stack) macInput(psdu []byte) {
 		s.cnt.AcksSent++
 		s.radioTx(b)
 	}
-	if f.Dst == s.lladdr && s.duplicate(f.Src, lastFrame{f.Seq, frameFCS(psdu)}) {
+	// Broadcasts too in a strobing network: a strobed broadcast repeats
+	// the frame octet for octet, an always-on neighbour hears every
+	// repetition and a sleeping one may check twice inside one strobe.
+	dedup := f.Dst == s.lladdr || s.cfg.StrobeTime > 0 || s.duty != nil
+	if dedup && s.duplicate(f.Src, lastFrame{f.Seq, frameFCS(psdu)}) {
 		s.cnt.MACDuplicates++
-		return
+		return f.Dst == s.lladdr
 	}
 	s.lowpanInput(f.Payload, f.Src, f.Dst)
+	return f.Dst == s.lladdr
 }
 
 func (s *Stack) rxFrame(n int) {
 	s.cnt.RxFrames++
 	s.cnt.RxOctets += uint64(n)
+	s.dutyBusy(n)
 	if s.cfg.OnFrame != nil {
 		s.cfg.OnFrame(Rx, n)
 	}
@@ -226,6 +275,7 @@ func (s *Stack) rxFrame(n int) {
 
 func (s *Stack) overheard(n int) {
 	s.cnt.OverheardFrames++
+	s.dutyBusy(n)
 	if s.cfg.OnFrame != nil {
 		s.cfg.OnFrame(Overheard, n)
 	}

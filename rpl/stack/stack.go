@@ -48,6 +48,7 @@ type Stack struct {
 	frag    *lowpan.Fragmenter
 	reasm   *lowpan.Reassembler
 	mac     mac
+	duty    *dutyCycle // nil: the radio is always on
 	rpl     *dodag.DODAG
 	socks   map[uint16]*UDPConn
 	anycast []netip.Addr // extra local unicast addresses (root only)
@@ -75,6 +76,12 @@ func New(cfg Config) (*Stack, error) {
 	}
 	s.cnt.Drops = make(map[string]uint64)
 	s.ll = lowpan.LinkLocal(s.lladdr)
+	if cfg.ChannelCheckInterval > 0 {
+		s.duty = newDutyCycle(cfg.ChannelCheckInterval, cfg.Seed, s.clk.Now())
+		if !cfg.RPL.Root {
+			s.duty.force(forcedUnjoined, s.clk.Now())
+		}
+	}
 	// A random first sequence number, so that neighbours' counters do not
 	// march in step and an overheard acknowledgment rarely matches ours.
 	s.mac.seq = uint8(s.rng.Uint32())
@@ -106,6 +113,9 @@ func New(cfg Config) (*Stack, error) {
 	})
 	s.mu.Lock()
 	s.rpl.Start()
+	if s.duty != nil {
+		s.scheduleListenFlush()
+	}
 	s.mu.Unlock()
 	return s, nil
 }
@@ -121,6 +131,9 @@ func (s *Stack) Close() error {
 	s.rpl.Stop()
 	if s.mac.timer != nil {
 		s.mac.timer.Stop()
+	}
+	if s.duty != nil && s.duty.flushT != nil {
+		s.duty.flushT.Stop()
 	}
 	s.mac.queue, s.mac.inflight = nil, nil
 	socks := s.socks
@@ -235,6 +248,9 @@ func (h *host) Joined(prefix netip.Prefix, root netip.Addr) {
 	s.ctx[0] = prefix
 	s.global = lowpan.AddrFromPrefix(prefix, s.lladdr)
 	s.log.Debug("stack: joined DODAG", "node", s.lladdr.String(), "root", root, "addr", s.global)
+	if s.duty != nil {
+		s.duty.release(forcedUnjoined, s.clk.Now())
+	}
 	if s.cfg.OnJoin != nil {
 		s.cfg.OnJoin(root, s.global)
 	}
@@ -246,6 +262,9 @@ func (h *host) Left() {
 	s := (*Stack)(h)
 	if !s.cfg.RPL.Root {
 		s.global = netip.Addr{}
+		if s.duty != nil {
+			s.duty.force(forcedUnjoined, s.clk.Now())
+		}
 	}
 	if s.cfg.OnLeave != nil {
 		s.cfg.OnLeave()
