@@ -105,9 +105,11 @@ type Config struct {
 	RetryInterval time.Duration
 	MaxRetries    int
 	// NoHandover makes every move to another area's gateway a full
-	// connect (CONNECT with admission, REGISTER), as a node without
-	// session handover does: the baseline the handover is measured
-	// against. By default a move resumes the session (Move).
+	// reconfiguration, as a node without session handover does: CONNECT
+	// with admission, REGISTER, and (ProtectTS) a new payload session with
+	// a fresh key from the TS before the next publish. It is the baseline
+	// the handover is measured against. By default a move resumes the
+	// session (Move) and keeps the key.
 	NoHandover bool
 	// FollowAdvertise makes a UDP mote that hears an ADVERTISE from a
 	// gateway other than its own move there (for a node that hears one

@@ -64,8 +64,10 @@
 //
 // Any Connect (and so any publish) also moves the session when the
 // transport names another gateway than the one the mote is connected to.
-// Config.NoHandover makes every move a full connect instead (the baseline
-// the handover is measured against), Config.OnMove is told of each move,
+// Config.NoHandover makes every move a full reconfiguration instead (the
+// baseline the handover is measured against): a full connect and, under
+// ProtectTS, a new payload session whose fresh key is fetched from the TS
+// before the next publish (Stats.KeyRenewals), Config.OnMove is told of each move,
 // Mote.Moves lists them and Stats counts Moves, Handovers and Fallbacks.
 //
 // # Energy

@@ -135,17 +135,17 @@ func New(cfg Config) (*Mote, error) {
 		m.prot = static{envelope.NewSealer(k, m.clk)}
 	case ProtectTS:
 		m.x = &gatewayExchanger{m: m}
-		s, err := tsclient.NewSession(tsclient.SessionConfig{
+		s, err := newTSSession(tsclient.SessionConfig{
 			Creds: cfg.Creds, Exchanger: m.x, Suite: suite, AllowInsecure: suite.Insecure(),
 			RefreshBefore: cfg.KeyRefresh, Clock: m.clk,
 		})
 		if err != nil {
 			return nil, err
 		}
-		m.prot = tsSession{s}
+		m.prot = s
 		if cfg.ReaderCreds != nil {
 			if m.reader, err = m.newReader(cfg.ReaderCreds); err != nil {
-				s.Close()
+				s.close()
 				return nil, err
 			}
 		}
@@ -450,13 +450,13 @@ func (m *Mote) prove(ch *mqttsn.TSChallenge) (*mqttsn.TSProof, error) {
 // fetches one from the TS through the gateway if it has none (or it is
 // near its end); otherwise it does nothing. The mote must be connected.
 func (m *Mote) FetchKey(ctx context.Context) error {
-	p, ok := m.prot.(tsSession)
+	p, ok := m.prot.(*tsSession)
 	if !ok {
 		return nil
 	}
 	m.busy.Add(1)
 	defer m.busy.Add(-1)
-	_, err := p.s.Sealer(ctx)
+	_, err := p.current().Sealer(ctx)
 	return err
 }
 

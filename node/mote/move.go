@@ -96,6 +96,24 @@ func (m *Mote) moveLocked(ctx context.Context, n *handoverclient.Node, gw net.Ad
 	if res.Err != nil {
 		rec.Err = res.Err.Error()
 	}
+	if m.cfg.NoHandover && res.Err == nil {
+		// A node without handover starts a new session at the new
+		// gateway, and a new session is a new payload key: it fetches one
+		// before it publishes (the full reconfiguration the handover
+		// spares: CONNECT, admission, REGISTER, key).
+		if p, ok := m.prot.(*tsSession); ok {
+			t0 := m.clk.Now()
+			if err := p.renew(ctx); err != nil {
+				rec.Err = "new payload key: " + err.Error()
+				m.setError(err)
+			} else {
+				m.mu.Lock()
+				m.stats.KeyRenewals++
+				m.mu.Unlock()
+			}
+			rec.Took += m.clk.Since(t0)
+		}
+	}
 	m.mu.Lock()
 	m.stats.Moves++
 	switch {

@@ -9,11 +9,13 @@ import (
 	"github.com/lsmqtt/lsmqtt/mqttsn"
 	"github.com/lsmqtt/lsmqtt/node/area"
 	"github.com/lsmqtt/lsmqtt/node/mote"
+	"github.com/lsmqtt/lsmqtt/trust/envelope"
 )
 
 // A mote told it moved resumes its session at the visited gateway (no
 // CONNECT, no admission proof, no REGISTER), publishes there, and moves
-// back the same way; with NoHandover it connects afresh instead.
+// back the same way, under the same payload key; with NoHandover it
+// connects afresh instead and fetches a new key each time.
 func TestMoveResumesAtVisitedGateway(t *testing.T) {
 	w := newHOWorld(t, false)
 	gws := [2]net.Addr{}
@@ -44,6 +46,14 @@ func TestMoveResumesAtVisitedGateway(t *testing.T) {
 			t.Fatal("no session token after the connect")
 		}
 		w.do("publish in A", time.Minute, m.PublishVitals)
+		keyID := func(d delivery) uint32 {
+			h, _, err := envelope.Parse(d.env, tagSize)
+			if err != nil {
+				t.Fatalf("%s: envelope: %v", name, err)
+			}
+			return h.KeyID
+		}
+		lastKey := keyID(w.deliveredSince(w.delivered() - 1)[0])
 		for k, to := range []int{1, 0, 1} {
 			var rec mote.MoveRecord
 			var moved bool
@@ -62,6 +72,13 @@ func TestMoveResumesAtVisitedGateway(t *testing.T) {
 			}
 			if d := w.deliveredSince(before); d[0].area != to || d[0].topic != m.Topic(mote.KindVitals) {
 				t.Fatalf("%s move %d: delivered %q in area %d, want area %d", name, k, d[0].topic, d[0].area, to)
+			}
+			// A resume keeps the payload key; a full reconfiguration
+			// seals under a new one.
+			if key := keyID(w.deliveredSince(before)[0]); (key != lastKey) != noHO {
+				t.Fatalf("%s move %d: key id %d after the move, %d before", name, k, key, lastKey)
+			} else {
+				lastKey = key
 			}
 			// Already there: nothing to do.
 			w.do("stay", time.Minute, func(ctx context.Context) (err error) {
@@ -85,8 +102,10 @@ func TestMoveResumesAtVisitedGateway(t *testing.T) {
 		if len(told) != 3 || len(m.Moves()) != 3 {
 			t.Fatalf("%s: OnMove told of %d moves, Moves lists %d", name, len(told), len(m.Moves()))
 		}
-		if st.KeyRequests != 1 {
-			t.Fatalf("%s: %d key requests: the payload key travels with the node, not the session", name, st.KeyRequests)
+		// The resumed session keeps its payload key; each full
+		// reconfiguration fetches a new one.
+		if wantKeys := 1 + want.Fallbacks; st.KeyRequests != wantKeys || st.KeyRenewals != want.Fallbacks {
+			t.Fatalf("%s: %d key requests, %d renewals; want %d, %d", name, st.KeyRequests, st.KeyRenewals, wantKeys, want.Fallbacks)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,13 +42,65 @@ func (p static) seal(_ context.Context, dst []byte, topic string, pt []byte) ([]
 }
 func (p static) close() { p.s.Key().Wipe() }
 
-// tsSession seals under keys from the Trusted System.
-type tsSession struct{ s *tsclient.Session }
+// tsSession seals under keys from the Trusted System: the node's payload
+// session (tsclient.Session), replaced by renew when the node starts a new
+// session at a gateway.
+type tsSession struct {
+	cfg tsclient.SessionConfig
 
-func (p tsSession) seal(ctx context.Context, dst []byte, topic string, pt []byte) ([]byte, error) {
+	// mu: seal holds it shared for the length of a seal, so renew (which
+	// swaps s under it exclusively) never wipes a key in use.
+	mu sync.RWMutex
+	s  *tsclient.Session
+}
+
+func newTSSession(cfg tsclient.SessionConfig) (*tsSession, error) {
+	s, err := tsclient.NewSession(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &tsSession{cfg: cfg, s: s}, nil
+}
+
+func (p *tsSession) seal(ctx context.Context, dst []byte, topic string, pt []byte) ([]byte, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	return p.s.Seal(ctx, dst, topic, pt)
 }
-func (p tsSession) close() { p.s.Close() }
+
+func (p *tsSession) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.s.Close()
+}
+
+func (p *tsSession) current() *tsclient.Session {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.s
+}
+
+// renew starts a new payload session: a fresh key from the TS (TS-KEYREQ
+// through the gateway, the same request the first seal makes), then the old
+// session's key is wiped. A node without session handover does this on every
+// full connect (a new session is a new key, docs/security.md); on error the
+// old session stays.
+func (p *tsSession) renew(ctx context.Context) error {
+	s, err := tsclient.NewSession(p.cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Sealer(ctx); err != nil {
+		s.Close()
+		return err
+	}
+	p.mu.Lock()
+	old := p.s
+	p.s = s
+	p.mu.Unlock()
+	old.Close()
+	return nil
+}
 
 // staticKeySalt separates static test keys from every other use of a PSS.
 const staticKeySalt = "lsmqtt static payload key v1"

@@ -14,6 +14,9 @@ type Stats struct {
 	ConnectFailures uint64 `json:"connect_failures"`
 	Challenges      uint64 `json:"challenges"` // admission challenges answered
 	KeyRequests     uint64 `json:"key_requests"`
+	// KeyRenewals are new payload sessions (a fresh TS key) started by a
+	// full connect after a move (Config.NoHandover).
+	KeyRenewals uint64 `json:"key_renewals"`
 	// Moves to another area's gateway (Move): Handovers resumed the
 	// session there, Fallbacks connected afresh (counted in Connects too).
 	Moves     uint64 `json:"moves"`
