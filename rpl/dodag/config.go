@@ -45,6 +45,13 @@ type Config struct {
 	DAOAckTimeout       time.Duration // default 3 s
 	DAOMaxRetries       int           // default 5, then local repair
 	HoldDown            time.Duration // after a local repair, rejoin only below the old rank for this long; default 1 s
+	// Leaf makes the node a leaf (RFC 6550 §8.5): it never extends the
+	// DODAG, so it advertises INFINITE_RANK, sends no Trickle DIOs (a
+	// unicast DIS still gets one, §8.3), and has no sub-DODAG to poison on
+	// a local repair. It still sends DIS and DAOs. Default false (a
+	// router), as before; for a node nobody routes through, such as a
+	// patient's mote that moves between areas.
+	Leaf bool
 
 	Clock  clock.Clock // required
 	Locker sync.Locker // the lock callers hold; timers take it; required

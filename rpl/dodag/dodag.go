@@ -265,12 +265,22 @@ func (d *DODAG) handleDIS(src, dst netip.Addr) {
 		d.trickle.Reset()
 		return
 	}
-	d.sendDIO(src, d.rank)
+	d.sendDIO(src, d.advertisedRank())
 }
 
-// sendDIOMulticast is the Trickle transmission.
+// advertisedRank is the rank our DIOs carry: INFINITE_RANK for a leaf
+// (RFC 6550 §8.5), else our rank.
+func (d *DODAG) advertisedRank() uint16 {
+	if d.cfg.Leaf && d.root == nil {
+		return objective.InfiniteRank
+	}
+	return d.rank
+}
+
+// sendDIOMulticast is the Trickle transmission; a leaf suppresses it (RFC
+// 6550 §8.5).
 func (d *DODAG) sendDIOMulticast() {
-	if d.joined {
+	if d.joined && !(d.cfg.Leaf && d.root == nil) {
 		d.sendDIO(allRPLNodes, d.rank)
 	}
 }

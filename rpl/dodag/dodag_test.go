@@ -465,3 +465,67 @@ func TestAbsurdRankIgnored(t *testing.T) {
 		t.Fatal("joined through a DIO with rank 1")
 	}
 }
+
+// A leaf (RFC 6550 §8.5) sends no Trickle DIOs, answers a unicast DIS with
+// a DIO of INFINITE_RANK, and has nothing to poison when it loses its
+// parent; a router with the same history multicasts DIOs.
+func TestLeaf(t *testing.T) {
+	dios := func(r *rig, pred func(sent, *rplmsg.DIO) bool) int {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.host.count(func(s sent) bool { m, ok := s.m.(*rplmsg.DIO); return ok && pred(s, m) })
+	}
+	multicast := func(s sent, _ *rplmsg.DIO) bool { return s.dst.IsMulticast() }
+	router, leaf := joinVia(t, Config{Seed: 8}), joinVia(t, Config{Seed: 8, Leaf: true})
+	for _, r := range []*rig{router, leaf} {
+		r.clk.Advance(10 * time.Minute)
+	}
+	if n := dios(router, multicast); n == 0 {
+		t.Fatal("the router sent no DIO in 10 minutes")
+	}
+	if n := dios(leaf, multicast); n != 0 {
+		t.Fatalf("the leaf multicast %d DIOs", n)
+	}
+	asker := netip.MustParseAddr("fe80::2:3")
+	leaf.input(&rplmsg.DIS{}, asker, lowpan.LinkLocal(nodeMAC), ieee802154.Ext(ieee802154.ExtAddr{0, 0, 0, 0, 0, 0, 2, 3}))
+	if n := dios(leaf, func(s sent, m *rplmsg.DIO) bool { return s.dst == asker && m.Rank == objective.InfiniteRank }); n != 1 {
+		t.Fatalf("the leaf answered a unicast DIS with %d DIOs of INFINITE_RANK, want 1", n)
+	}
+	// Parent loss after ParentFailThreshold 1: detached at the first
+	// failure, a multicast DIS at once, no poison.
+	r := joinVia(t, Config{Seed: 9, Leaf: true, ParentFailThreshold: 1})
+	r.mu.Lock()
+	before := len(r.host.sent)
+	r.d.LinkResult(cooja1, 8, false)
+	after := r.host.sent[before:]
+	r.mu.Unlock()
+	st := r.status()
+	if st.Joined || st.Stats.LocalRepairs != 1 || st.Stats.PoisonSent != 0 {
+		t.Fatalf("after one failure: joined %v, %d local repairs, %d poisons; want detached, 1, 0", st.Joined, st.Stats.LocalRepairs, st.Stats.PoisonSent)
+	}
+	if len(after) != 1 || !after[0].dst.IsMulticast() {
+		t.Fatalf("sent %+v on parent loss, want one multicast DIS", after)
+	}
+	if _, ok := after[0].m.(*rplmsg.DIS); !ok {
+		t.Fatalf("sent %T on parent loss, want a DIS", after[0].m)
+	}
+}
+
+// A short DAODelay (a mobile node's) sends the DAO within it of the join.
+func TestShortDAODelay(t *testing.T) {
+	daos := func(r *rig) int {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return r.host.count(func(s sent) bool { _, ok := s.m.(*rplmsg.DAO); return ok })
+	}
+	r := joinVia(t, Config{Seed: 10, DAODelay: 8 * time.Millisecond})
+	r.clk.Advance(8 * time.Millisecond)
+	if daos(r) != 1 {
+		t.Fatalf("%d DAOs 8 ms after the join with DAODelay 8 ms, want 1", daos(r))
+	}
+	d := joinVia(t, Config{Seed: 10})
+	d.clk.Advance(8 * time.Millisecond)
+	if daos(d) != 0 {
+		t.Fatal("a DAO within 8 ms of the join with the default DAODelay (500 ms)")
+	}
+}

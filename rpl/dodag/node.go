@@ -285,7 +285,9 @@ func (d *DODAG) localRepair() {
 	}
 	d.st.LocalRepairs++
 	d.log.Debug("rpl: local repair", "node", d.lladdr.String(), "dodag", d.dodagID)
-	if d.rank != objective.InfiniteRank {
+	if d.rank != objective.InfiniteRank && !d.cfg.Leaf {
+		// A leaf advertised INFINITE_RANK all along: nobody can have
+		// chosen it as a parent, so there is nothing to poison.
 		d.sendDIO(allRPLNodes, objective.InfiniteRank)
 	}
 	d.leftDODAG, d.leftRank = d.dodagID, d.rank
