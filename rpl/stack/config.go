@@ -81,8 +81,8 @@ type Config struct {
 	// DefaultStrobeRetries. A broadcast frame is repeated for the whole
 	// StrobeTime, so every duty-cycled neighbour's check falls inside it.
 	// An always-on receiver acknowledges the first repetition, so strobing
-	// costs nothing extra there. Typical: ChannelCheckInterval of the
-	// receivers plus a few ms (ContikiMAC: interval + 2 checks).
+	// costs nothing extra there. Use StrobeTimeFor(the receivers'
+	// ChannelCheckInterval): the interval plus two maximum-size repetitions.
 	StrobeTime time.Duration
 	// OnListen, when set and ChannelCheckInterval > 0, is told of radio-on
 	// time in which the radio neither sent nor received a frame told to

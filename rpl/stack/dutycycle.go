@@ -52,6 +52,19 @@ const (
 	listenFlushEvery = time.Second
 )
 
+// StrobeTimeFor returns the StrobeTime that lets a frame of any size reach a
+// neighbour checking the channel every interval in one strobe: the check
+// comes at most one interval after the strobe began, may fall just after a
+// repetition began (missing it), and the next repetition must still be
+// sent: interval + 2 × (airtime of a 127-octet frame + StrobeGap), 134.3 ms
+// at 8 Hz. ContikiMAC's STROBE_TIME is the interval plus two checks.
+func StrobeTimeFor(interval time.Duration) time.Duration {
+	return interval + 2*(medium.Airtime(maxPSDU)+StrobeGap)
+}
+
+// maxPSDU is aMaxPHYPacketSize (IEEE 802.15.4-2006 §6.4.1).
+const maxPSDU = 127
+
 // Reasons the radio is held on regardless of the duty cycle.
 const (
 	forcedUnjoined uint8 = 1 << iota // scanning for a DODAG
