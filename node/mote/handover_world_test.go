@@ -31,16 +31,18 @@ import (
 // border router on one shared radio medium, or a UDP socket), one Trusted
 // System, and a caregiver subscribed on both brokers, on a virtual clock.
 type hoWorld struct {
-	t     testing.TB
-	ctx   context.Context
-	clk   *clock.Virtual
-	drv   *vtime.Driver
-	md    *medium.Medium // nil over UDP
-	reg   *registry.Registry
-	svc   *ts.Service
-	areas [2]*area.Area
-	peers [2]*peerConn
-	cg    *tsclient.Reader
+	t   testing.TB
+	ctx context.Context
+	clk *clock.Virtual
+	drv *vtime.Driver
+	md  *medium.Medium // nil over UDP
+	// mobile: meshMote starts motes with MeshConfig.Mobile.
+	mobile bool
+	reg    *registry.Registry
+	svc    *ts.Service
+	areas  [2]*area.Area
+	peers  [2]*peerConn
+	cg     *tsclient.Reader
 
 	deliveries atomic.Uint64
 	mu         sync.Mutex
@@ -164,7 +166,7 @@ func newHOWorld(t testing.TB, mesh bool, tune ...func(i int, c *area.Config)) *h
 	t.Helper()
 	w := &hoWorld{t: t, ctx: context.Background(), clk: clock.NewVirtual(epoch)}
 	var err error
-	if w.reg, err = registry.Open(filepath.Join(t.TempDir(), "ts.db"), registry.Options{Clock: w.clk}); err != nil {
+	if w.reg, err = registry.Open(filepath.Join(memTempDir(t), "ts.db"), registry.Options{Clock: w.clk}); err != nil {
 		t.Fatal(err)
 	}
 	if w.svc, err = ts.NewService(ts.Config{Registry: w.reg, Clock: w.clk}); err != nil {
@@ -241,6 +243,23 @@ func newHOWorld(t testing.TB, mesh bool, tune ...func(i int, c *area.Config)) *h
 	// to the peers' 500 ms retransmission on a loaded machine).
 	w.drv = &vtime.Driver{Clock: w.clk, Busy: w.busy, Activity: w.activity, BusyWindow: 100 * time.Millisecond, Settle: 32}
 	return w
+}
+
+// memTempDir is a temporary directory in memory (/dev/shm) where there is
+// one, else t.TempDir: the TS commits its key counter to its registry
+// (bbolt, fsync) before it answers a key request, and that work runs
+// outside the virtual clock, so a disk's fsync time would be read as
+// emulated time by the driver (tens of ms per key request on a loaded
+// host).
+func memTempDir(t testing.TB) string {
+	t.Helper()
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if d, err := os.MkdirTemp("/dev/shm", "lsmqtt-mote-test-"); err == nil {
+			t.Cleanup(func() { os.RemoveAll(d) })
+			return d
+		}
+	}
+	return t.TempDir()
 }
 
 func areaName(i int) string { return fmt.Sprintf("gw-area%d", i+1) }
@@ -375,7 +394,7 @@ func (w *hoWorld) meshMote(i int, pos medium.Position, cfg mote.Config) (*mote.M
 		w.t.Fatal(err)
 	}
 	w.md.SetPosition(ieee802154.Ext(mac), pos)
-	tr, err := mote.NewMeshTransport(mote.MeshConfig{Addr: mac, Radio: port, Clock: w.clk, Seed: uint64(i)})
+	tr, err := mote.NewMeshTransport(mote.MeshConfig{Addr: mac, Radio: port, Clock: w.clk, Seed: uint64(i), Mobile: w.mobile})
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -33,6 +33,63 @@ type MeshConfig struct {
 	// Port is the mote's UDP port (0: ephemeral).
 	Port   uint16
 	Logger *slog.Logger
+
+	// Mobile tunes the stack for a mote that walks between areas (a
+	// patient's), filling in what Stack leaves zero (MobileStack):
+	// parent loss after one failed unicast, an acknowledgement wait near
+	// macAckWaitDuration, a short DAO delay; and it runs RPL as a leaf.
+	// RadioDelay is the medium's
+	// delay per frame (medium.Config.Delay plus Jitter), added to the
+	// acknowledgement wait.
+	Mobile     bool
+	RadioDelay time.Duration
+}
+
+// Mobile stack parameters (MeshConfig.Mobile). A patient's mote is a leaf
+// one hop from its area's border router; what delays its rejoin after a
+// move is how soon it gives up its old parent and how soon it tells the
+// new root where it is.
+const (
+	// MobileParentFailThreshold: the first unicast that exhausts its
+	// link-layer retransmissions drops the parent (the default, 2, spends a
+	// second frame's retransmissions on a probe first). On a lossy link
+	// this can detach a mote that did not move; it rejoins the same way.
+	MobileParentFailThreshold = 1
+	// MobileDAODelay: the DAO follows the join within 4–8 ms (RFC 6550
+	// §9.5 leaves DelayDAO to the implementation; RPL-Lite's 1 s default
+	// aggregates parent changes below a router, and a leaf has nobody
+	// below it).
+	MobileDAODelay = 8 * time.Millisecond
+)
+
+// MobileAckWait is the acknowledgement wait of a mobile mote on a medium
+// with the given per-frame delay. IEEE 802.15.4-2006 §7.4.2 counts
+// macAckWaitDuration (54 symbols, 864 µs: AckWaitDuration) from the end of
+// the frame; rpl/stack starts its wait when it hands the frame to the
+// radio, so the wait adds the longest frame's airtime (aMaxPHYPacketSize,
+// 127 octets: 4.256 ms) and the medium's delay both ways: 5.12 ms on a
+// medium without delay, against the stack's default of 20 ms.
+func MobileAckWait(radioDelay time.Duration) time.Duration {
+	return medium.Airtime(ieee802154.MaxPSDU) + AckWaitDuration + 2*radioDelay
+}
+
+// MobileStack returns sc with the mobile parameters filled in where sc
+// leaves them zero, and RPL.Leaf set.
+func MobileStack(sc stack.Config, radioDelay time.Duration) stack.Config {
+	if sc.AckWait == 0 {
+		sc.AckWait = MobileAckWait(radioDelay)
+	}
+	if sc.RPL.ParentFailThreshold == 0 {
+		sc.RPL.ParentFailThreshold = MobileParentFailThreshold
+	}
+	if sc.RPL.DAODelay == 0 {
+		sc.RPL.DAODelay = MobileDAODelay
+	}
+	// Nobody routes through a patient's mote: it joins as a leaf (RFC
+	// 6550 §8.5), so it spends no frames on Trickle DIOs, which after a
+	// move would come every few milliseconds from roots at RFC 6550's Imin.
+	sc.RPL.Leaf = true
+	return sc
 }
 
 // lateJoinCheck bounds the wait for a DAO-ACK counted before it was seen.
@@ -73,6 +130,9 @@ func NewMeshTransport(cfg MeshConfig) (*MeshTransport, error) {
 	}
 	t := &MeshTransport{gw: cfg.Gateway, clk: cfg.Clock, kick: make(chan struct{}, 1), done: make(chan struct{})}
 	sc := cfg.Stack
+	if cfg.Mobile {
+		sc = MobileStack(sc, cfg.RadioDelay)
+	}
 	sc.Addr, sc.Radio, sc.Clock, sc.Seed, sc.Logger = cfg.Addr, cfg.Radio, cfg.Clock, cfg.Seed, cfg.Logger
 	sc.OnFrame = func(d stack.Dir, n int) {
 		if a := t.get(); a != nil {
