@@ -6,16 +6,17 @@
 // 6LoWPAN/RPL mesh (rpl/medium and a border router, rpl/border) whose
 // router hands the gateway its PacketConn, or both.
 //
-// Wiring the Trusted System into the gateway (tsglue.go):
+// Wiring the Trusted System into the gateway (area.go, tsglue.go):
 //
-//   - Admission is a gateway.Authenticator: between CONNECT and CONNACK it
-//     sends the node a TS-CHALLENGE (a fresh 16-octet nonce and the
-//     gateway's name), takes the node's TS-PROOF and asks a
-//     tsclient.Verifier (the in-process ts.Service, or a TS over UDP) for the
-//     verdict; only an admitted node gets CONNACK "accepted".
+//   - Admission is trust/gatewayauth's Authenticator: between CONNECT and
+//     CONNACK it sends the node a TS-CHALLENGE (a fresh 16-octet nonce and
+//     the gateway's name), takes the node's TS-PROOF and asks the
+//     in-process ts.Service for the verdict; only an admitted node gets
+//     CONNACK "accepted".
 //   - KeyRelay is the gateway's extension handler for TS-KEYREQ: it passes
-//     the node's request to the TS and the TS-KEYRESP back to the node. The
-//     gateway never sees a key: the answer is wrapped under the node's PSS.
+//     the node's request to the in-process TS and the TS-KEYRESP back to
+//     the node. The gateway never sees a key: the answer is wrapped under
+//     the node's PSS. (Why it is not gatewayauth's KeyRelay: tsglue.go.)
 //
 // Caregiver subscribes to the broker in process and opens envelopes with a
 // tsclient.Reader that fetches keys from the same TS.

@@ -6,28 +6,35 @@ import (
 
 	"github.com/lsmqtt/lsmqtt/gateway"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
-	"github.com/lsmqtt/lsmqtt/trust/gatewayauth"
 	"github.com/lsmqtt/lsmqtt/trust/ts"
 	"github.com/lsmqtt/lsmqtt/trust/tsclient"
 )
 
-// Admission is trust/gatewayauth's Authenticator under its older name and
-// fields (Name is gatewayauth's Gateway): TS-CHALLENGE, TS-PROOF and the
-// Trusted System's verdict. New code uses gatewayauth.Authenticator; this
-// stays for callers not yet switched.
-type Admission struct {
-	// Name is the gateway's name, bound into the proof.
-	Name     string
-	Verifier tsclient.Verifier
-}
-
-// Admit implements gateway.Authenticator with gatewayauth.Authenticator.
-func (a *Admission) Admit(ctx context.Context, req *gateway.AdmitRequest) error {
-	return (&gatewayauth.Authenticator{Gateway: a.Name, Verifier: a.Verifier}).Admit(ctx, req)
-}
+// Admission into an area's gateway is trust/gatewayauth's Authenticator
+// (area.go); a gateway relaying to a TS over UDP uses gatewayauth.KeyRelay.
 
 // KeyRelay returns the gateway's extension handler for TS-KEYREQ, answered
 // by an in-process TS.
+//
+// It is not trust/gatewayauth's KeyRelay, and it does not refuse, as that
+// one does, a request from a client without an admitted session or in
+// another principal's name. Two things keep it:
+//
+//   - gatewayauth.KeyRelay forwards only through a *tsclient.Client (the TS
+//     over UDP); an in-process TS on a virtual clock needs a direct call,
+//     which takes an interface in trust/gatewayauth (not this package's to
+//     change).
+//   - node/measure's subscribing mote connects as a node ("z1-sub") and
+//     fetches keys, through this relay, as the caregiver granted the
+//     publisher's group ("z1-sub-reader", mote.Config.ReaderCreds): the
+//     own-name check refuses that. Fetching under its own admitted name
+//     cannot work (the TS hands group keys only to caregivers, and admits
+//     only nodes), and fetching over the caregiver's own channel to the TS
+//     needs an exchanger for ReaderCreds in node/mote and would change
+//     what node/measure measures (the key fetch over the radio).
+//
+// The TS still authenticates every request (a MAC under the requester's
+// PSS) and wraps every key under it: the relay learns nothing.
 func KeyRelay(svc *ts.Service) gateway.ExtensionHandler {
 	return func(req *gateway.ExtensionRequest) {
 		m, ok := req.Msg.(*mqttsn.TSKeyRequest)
@@ -37,19 +44,6 @@ func KeyRelay(svc *ts.Service) gateway.ExtensionHandler {
 		if resp := svc.HandleKeyRequest(m); resp != nil {
 			_ = req.Reply(resp)
 		}
-	}
-}
-
-// RemoteKeyRelay returns the extension handler for TS-KEYREQ that forwards
-// the request to a TS over UDP and every answer back to the node.
-func RemoteKeyRelay(c *tsclient.Client) gateway.ExtensionHandler {
-	return func(req *gateway.ExtensionRequest) {
-		m, ok := req.Msg.(*mqttsn.TSKeyRequest)
-		if !ok {
-			return
-		}
-		reply := req.Reply
-		_ = c.Forward(m, func(resp *mqttsn.TSKeyResponse) { _ = reply(resp) })
 	}
 }
 

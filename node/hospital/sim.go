@@ -24,6 +24,7 @@ import (
 	"github.com/lsmqtt/lsmqtt/node/profile"
 	"github.com/lsmqtt/lsmqtt/node/vtime"
 	"github.com/lsmqtt/lsmqtt/rpl/medium"
+	"github.com/lsmqtt/lsmqtt/trust/gatewayauth"
 	"github.com/lsmqtt/lsmqtt/trust/monitor"
 	"github.com/lsmqtt/lsmqtt/trust/registry"
 	"github.com/lsmqtt/lsmqtt/trust/ts"
@@ -263,7 +264,7 @@ func (s *Sim) setup(ctx context.Context) (err error) {
 			Mesh: mesh, Medium: s.med, RouterPosition: sc.wardCentre(i).position(),
 			Logger: slog.New(quietHandler{s.cfg.Logger.Handler()}).With("area", name),
 			Gateway: gateway.Config{
-				Authenticator: &area.Admission{Name: gwName, Verifier: s.svc.Verifier()},
+				Authenticator: &gatewayauth.Authenticator{Gateway: gwName, Verifier: s.svc.Verifier()},
 				Extensions:    map[byte]gateway.ExtensionHandler{byte(mqttsn.TypeTSKeyRequest): area.KeyRelay(s.svc)},
 			}}
 		if i < len(s.cfg.BrokerTCP) {
