@@ -68,7 +68,8 @@ type Config struct {
 	// CheckWindow. A frame that begins while the radio sleeps is not
 	// received and not acknowledged (Counters.SleptThrough; no OnFrame). The
 	// radio stays on while a check has detected a frame (DetectListen, for
-	// the next repetition), after a unicast frame for it (BurstHold), while
+	// the next repetition), after a fragment for it with more to come
+	// (BurstHold), while
 	// its own frame is in flight (strobing, waiting for the ACK, backoff),
 	// and while the node is not joined to a DODAG (it scans, as Contiki-NG
 	// nodes do before they associate; a root counts as joined).

@@ -32,9 +32,9 @@
 // CheckWindow (0.5 ms) at a phase drawn from Seed; a frame that begins
 // while the radio sleeps is lost (Counters.SleptThrough), and a check that
 // overlaps a frame keeps the radio on (DetectListen) for the next
-// repetition. After a unicast frame for it the radio stays on BurstHold
-// (the next fragment); after a broadcast or a frame for someone else it
-// sleeps at once. It is held on while its own frame is in flight and
+// repetition. After a 6LoWPAN fragment for it with more to come the radio
+// stays on BurstHold for the next one; after any other frame it sleeps at
+// once. It is held on while its own frame is in flight and
 // while the node is not joined to a DODAG: an unjoined node scans with its
 // radio on, as Contiki-NG nodes do before they associate, so it hears the
 // first DIO at once. Config.StrobeTime emulates the transmit side: a

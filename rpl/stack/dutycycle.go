@@ -31,12 +31,14 @@ const (
 	// ContikiMAC's LISTEN_TIME_AFTER_PACKET_DETECTED (RTIMER_ARCH_SECOND/80).
 	// A received frame ends the wait.
 	DetectListen = 12500 * time.Microsecond
-	// BurstHold is how long the radio stays on after receiving a unicast
-	// frame addressed to it, so that the sender's next frame of a burst
-	// (the next 6LoWPAN fragment, sent the moment our ACK reaches it,
+	// BurstHold is how long the radio stays on after receiving a 6LoWPAN
+	// fragment addressed to it that is not its datagram's last, so that
+	// the next fragment (sent the moment our ACK reaches the sender,
 	// 0.35 ms later) gets through. ContikiMAC does this with the frame
 	// pending bit and INTER_PACKET_DEADLINE; we keep frames octet-identical
-	// to an always-on run and hold briefly after every unicast instead.
+	// to an always-on run and look at the fragment header instead. Other
+	// bursts (two datagrams queued for the same neighbour) are not held
+	// for: the second waits for the next check.
 	BurstHold = 5 * time.Millisecond
 	// DefaultStrobeRetries is MaxFrameRetries when StrobeTime is set and
 	// MaxFrameRetries is not: each try is a whole strobe, so Contiki's CSMA
@@ -277,10 +279,10 @@ func (s *Stack) dutyReceive(n int) bool {
 }
 
 // dutyAfterRx decides how long the radio stays on after a received frame:
-// a burst hold after a unicast frame for us, off at once otherwise.
-func (s *Stack) dutyAfterRx(unicastForUs bool) {
+// a burst hold when more fragments follow, off at once otherwise.
+func (s *Stack) dutyAfterRx(more bool) {
 	now := s.clk.Now()
-	if unicastForUs {
+	if more {
 		s.duty.on(now, now.Add(BurstHold))
 		return
 	}

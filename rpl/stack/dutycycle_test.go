@@ -127,6 +127,17 @@ func (n *dnet) recv(t *testing.T, c *UDPConn, max time.Duration) ([]byte, netip.
 	return (&pair{clk: n.clk}).recv(t, c, max)
 }
 
+// readNow returns a datagram c holds, without advancing the clock: every
+// step of a test that uses it is driven by the clock alone, so its timing
+// is deterministic.
+func (n *dnet) readNow(c *UDPConn) ([]byte, error) {
+	c.SetReadDeadline(n.clk.Now())
+	defer c.SetReadDeadline(time.Time{})
+	buf := make([]byte, 2048)
+	k, _, err := c.ReadFromAddrPort(buf)
+	return buf[:k], err
+}
+
 // waitJoined advances the clock until node i has a global address.
 func (n *dnet) waitJoined(t *testing.T, i int) {
 	t.Helper()
@@ -528,16 +539,20 @@ func maxTime(a, b time.Time) time.Time {
 // TestDownlinkLatencyIsAboutHalfAnInterval: downlinks from an always-on
 // strobing border router to a duty-cycled node wait for the node's next
 // check: uniform over one interval, so about half an interval on average
-// and never more than one (plus the repetition on the air). This is the
-// figure docs/BENCHMARKS.md "## Radio mesh" quotes.
+// and never more than one (plus the repetition on the air). Driven by the
+// clock alone, so the figures reproduce exactly; docs/BENCHMARKS.md
+// "## Radio mesh" quotes them.
 func TestDownlinkLatencyIsAboutHalfAnInterval(t *testing.T) {
-	n := newDutyNet(t, dnode{0, rootCfg(testStrobe)}, dnode{10, leafCfg()})
+	leaf := leafCfg()
+	leaf.RPL.Leaf = true // as a patient's mote: no DIOs of its own
+	n := newDutyNet(t, dnode{0, rootCfg(testStrobe)}, dnode{10, leaf})
 	n.waitJoined(t, 1)
 	n.clk.Advance(5 * time.Second)
 	cr, _ := n.s[0].ListenUDP(1000)
 	cl, _ := n.s[1].ListenUDP(2000)
 	to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(n.s[1].LinkLocal(), 2000))
 	const msgs = 40
+	t0, l0 := n.clk.Now(), n.s[1].Counters().ListenTime
 	var sum, worst time.Duration
 	reps := 0
 	for i := range msgs {
@@ -545,7 +560,8 @@ func TestDownlinkLatencyIsAboutHalfAnInterval(t *testing.T) {
 		since := n.clk.Now()
 		msg := []byte{'l', 'a', 't', byte(i)}
 		cr.WriteTo(msg, to)
-		if got, _, err := n.recv(t, cl, time.Second); err != nil || !bytes.Equal(got, msg) {
+		n.clk.Advance(400 * time.Millisecond)
+		if got, err := n.readNow(cl); err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("message %d: %q, %v", i, got, err)
 		}
 		r := n.cap.data(n.mac[0], n.mac[1], msg, since)
@@ -559,11 +575,92 @@ func TestDownlinkLatencyIsAboutHalfAnInterval(t *testing.T) {
 		reps += len(r)
 	}
 	mean := sum / msgs
-	t.Logf("downlink to a sleeping node: mean %v, worst %v after the strobe began; %.1f repetitions per frame", mean, worst, float64(reps)/msgs)
+	el := n.clk.Since(t0)
+	extra := (n.s[1].Counters().ListenTime - l0 - el*CheckWindow/testInterval) / msgs
+	t.Logf("downlink to a sleeping node: mean %v, worst %v after the strobe began; %.1f repetitions per frame; the node listened %v per downlink beyond its checks (the root's DIOs included)",
+		mean, worst, float64(reps)/msgs, extra)
 	if mean < testInterval/4 || mean > 3*testInterval/4 {
 		t.Errorf("mean downlink wait %v, want about half the %v interval", mean, testInterval)
 	}
 	if limit := worstWait(n.cap.data(n.mac[0], n.mac[1], []byte{'l', 'a', 't', 0}, epoch)[0].n); worst > limit {
 		t.Errorf("worst downlink wait %v, want <= %v", worst, limit)
+	}
+}
+
+// TestDutyCycleOnRealClockClosesCleanly: on the real clock the listen
+// flush timer is a time.AfterFunc; Close stops it (goleak checks in
+// TestMain) and a closed stack reports no more listen time.
+func TestDutyCycleOnRealClockClosesCleanly(t *testing.T) {
+	m := medium.New(medium.Config{})
+	defer m.Close()
+	addr := ieee802154.Ext(extAddr(9))
+	port, err := m.Attach(addr, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var heard time.Duration
+	s, err := New(Config{Addr: addr.Ext, Radio: port, ChannelCheckInterval: testInterval, StrobeTime: testStrobe,
+		OnListen: func(d time.Duration) { mu.Lock(); heard += d; mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := s.Counters()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if heard != c.ListenTime {
+		t.Fatalf("OnListen sum %v, Counters.ListenTime %v", heard, c.ListenTime)
+	}
+}
+
+// TestFragmentBurstNeedsOneCheck: a fragmented datagram to a sleeping node
+// waits for one check only; the radio stays on (BurstHold) after each
+// fragment that has more behind it, and sleeps after the last. Without
+// the hold each further fragment would wait about a whole interval.
+func TestFragmentBurstNeedsOneCheck(t *testing.T) {
+	leaf := leafCfg()
+	leaf.RPL.Leaf = true
+	n := newDutyNet(t, dnode{0, rootCfg(StrobeTimeFor(testInterval))}, dnode{10, leaf})
+	n.waitJoined(t, 1)
+	n.clk.Advance(5 * time.Second)
+	cr, _ := n.s[0].ListenUDP(1000)
+	cl, _ := n.s[1].ListenUDP(2000)
+	to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(n.s[1].LinkLocal(), 2000))
+	for i := range 5 {
+		n.clk.Advance(300*time.Millisecond + time.Duration(i)*29*time.Millisecond)
+		since := n.clk.Now()
+		msg := bytes.Repeat([]byte{byte('f' + i)}, 300) // three fragments
+		cr.WriteTo(msg, to)
+		n.clk.Advance(time.Second)
+		if got, err := n.readNow(cl); err != nil || !bytes.Equal(got, msg) {
+			t.Fatalf("datagram %d: %d bytes, %v", i, len(got), err)
+		}
+		// The last ACK the node sent for the root's frames.
+		var first, last time.Time
+		n.cap.mu.Lock()
+		for _, x := range n.cap.frames {
+			if x.at.Before(since) {
+				continue
+			}
+			if x.f.Type == ieee802154.TypeData && x.f.Src == n.mac[0] && x.f.Dst == n.mac[1] && first.IsZero() {
+				first = x.at
+			}
+			if x.f.Type == ieee802154.TypeAck && x.at.Before(since.Add(500*time.Millisecond)) {
+				last = x.at
+			}
+		}
+		n.cap.mu.Unlock()
+		if took, limit := last.Sub(first), worstWait(127)+4*(medium.Airtime(127)+StrobeGap); took > limit {
+			t.Fatalf("datagram %d: %v from the first fragment's strobe to the last ACK, want <= %v (one check)", i, took, limit)
+		}
+	}
+	if c := n.s[0].Counters(); c.FragmentedTx != 5 {
+		t.Fatalf("fragmented datagrams %d, want 5", c.FragmentedTx)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
+	"github.com/lsmqtt/lsmqtt/rpl/lowpan"
 	"github.com/lsmqtt/lsmqtt/rpl/medium"
 )
 
@@ -212,9 +213,10 @@ func (s *Stack) macInput(psdu []byte) {
 	s.dutyAfterRx(s.macFrame(psdu))
 }
 
-// macFrame handles one received PSDU. It reports whether it was a unicast
-// data frame addressed to this node.
-func (s *Stack) macFrame(psdu []byte) (unicastForUs bool) {
+// macFrame handles one received PSDU. It reports whether more frames of a
+// burst are coming: the frame was a unicast 6LoWPAN fragment for this node
+// and not its datagram's last (see BurstHold).
+func (s *Stack) macFrame(psdu []byte) (more bool) {
 	f, _, err := ieee802154.Decode(psdu)
 	if err != nil {
 		s.countBad("802.15.4", err)
@@ -256,12 +258,24 @@ func (s *Stack) macFrame(psdu []byte) (unicastForUs bool) {
 	// the frame octet for octet, an always-on neighbour hears every
 	// repetition and a sleeping one may check twice inside one strobe.
 	dedup := f.Dst == s.lladdr || s.cfg.StrobeTime > 0 || s.duty != nil
+	more = f.Dst == s.lladdr && fragmentFollows(f.Payload)
 	if dedup && s.duplicate(f.Src, lastFrame{f.Seq, frameFCS(psdu)}) {
 		s.cnt.MACDuplicates++
-		return f.Dst == s.lladdr
+		return more
 	}
 	s.lowpanInput(f.Payload, f.Src, f.Dst)
-	return f.Dst == s.lladdr
+	return more
+}
+
+// fragmentFollows reports whether a 6LoWPAN payload is a fragment with more
+// of its datagram after it (RFC 4944 §5.3): a FRAG1, or a FRAGN that does
+// not reach datagram_size.
+func fragmentFollows(payload []byte) bool {
+	h, n, err := lowpan.DecodeFragHeader(payload)
+	if err != nil {
+		return false
+	}
+	return h.First || int(h.Offset)*8+len(payload)-n < int(h.Size)
 }
 
 func (s *Stack) rxFrame(n int) {
