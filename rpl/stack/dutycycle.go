@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/lsmqtt/lsmqtt/internal/clock"
+	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
 	"github.com/lsmqtt/lsmqtt/rpl/medium"
 )
 
@@ -61,11 +63,8 @@ const (
 // sent: interval + 2 × (airtime of a 127-octet frame + StrobeGap), 134.3 ms
 // at 8 Hz. ContikiMAC's STROBE_TIME is the interval plus two checks.
 func StrobeTimeFor(interval time.Duration) time.Duration {
-	return interval + 2*(medium.Airtime(maxPSDU)+StrobeGap)
+	return interval + 2*(medium.Airtime(ieee802154.MaxPSDU)+StrobeGap)
 }
-
-// maxPSDU is aMaxPHYPacketSize (IEEE 802.15.4-2006 §6.4.1).
-const maxPSDU = 127
 
 // Reasons the radio is held on regardless of the duty cycle.
 const (
@@ -102,7 +101,7 @@ type dutyCycle struct {
 	onTotal  time.Duration // radio-on time up to acctTo
 	busy     time.Duration // airtime of frames told to OnFrame
 	reported time.Duration // listen time told to OnListen
-	flushT   interface{ Stop() bool }
+	flushT   clock.Timer
 }
 
 func newDutyCycle(interval time.Duration, seed uint64, now time.Time) *dutyCycle {
@@ -252,7 +251,7 @@ func (d *dutyCycle) listen() time.Duration { return max(d.onTotal-d.busy, 0) }
 
 // --- Stack glue; all with s.mu held. ---
 
-// dutyFrame records airtime told to OnFrame.
+// dutyBusy records airtime told to OnFrame.
 func (s *Stack) dutyBusy(n int) {
 	if s.duty != nil {
 		s.duty.busy += medium.Airtime(n)

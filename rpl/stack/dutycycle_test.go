@@ -122,20 +122,20 @@ func newDutyNet(t *testing.T, nodes ...dnode) *dnet {
 	return n
 }
 
-func (n *dnet) recv(t *testing.T, c *UDPConn, max time.Duration) ([]byte, netip.AddrPort, error) {
-	t.Helper()
-	return (&pair{clk: n.clk}).recv(t, c, max)
-}
-
 // readNow returns a datagram c holds, without advancing the clock: every
 // step of a test that uses it is driven by the clock alone, so its timing
 // is deterministic.
 func (n *dnet) readNow(c *UDPConn) ([]byte, error) {
+	b, _, err := n.readFromNow(c)
+	return b, err
+}
+
+func (n *dnet) readFromNow(c *UDPConn) ([]byte, netip.AddrPort, error) {
 	c.SetReadDeadline(n.clk.Now())
 	defer c.SetReadDeadline(time.Time{})
 	buf := make([]byte, 2048)
-	k, _, err := c.ReadFromAddrPort(buf)
-	return buf[:k], err
+	k, from, err := c.ReadFromAddrPort(buf)
+	return buf[:k], from, err
 }
 
 // waitJoined advances the clock until node i has a global address.
@@ -212,7 +212,8 @@ func TestStrobedUnicastReachesSleepingNode(t *testing.T) {
 		if _, err := cr.WriteTo(msg, to); err != nil {
 			t.Fatal(err)
 		}
-		if got, _, err := n.recv(t, cl, time.Second); err != nil || !bytes.Equal(got, msg) {
+		n.clk.Advance(400 * time.Millisecond)
+		if got, err := n.readNow(cl); err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("message %d: %q, %v", i, got, err)
 		}
 		reps := n.cap.data(n.mac[0], n.mac[1], msg, since)
@@ -276,7 +277,8 @@ func TestUnstrobedFrameToSleepingNodeIsLost(t *testing.T) {
 	}
 	before, rb := leaf.Counters(), n.s[0].Counters()
 	cr.WriteTo([]byte("lost"), to)
-	if got, _, err := n.recv(t, cl, 200*time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+	n.clk.Advance(200 * time.Millisecond)
+	if got, err := n.readNow(cl); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("a frame to a sleeping radio was received: %q, %v", got, err)
 	}
 	after, ra := leaf.Counters(), n.s[0].Counters()
@@ -309,10 +311,12 @@ func TestStrobedBroadcastReachesSleepingNode(t *testing.T) {
 		n.clk.Advance(time.Duration(i)*41*time.Millisecond + time.Second)
 		msg := []byte{'b', 'c', 'a', 's', 't', byte(i)}
 		cr.WriteTo(msg, to)
-		if got, _, err := n.recv(t, cl, time.Second); err != nil || !bytes.Equal(got, msg) {
+		n.clk.Advance(400 * time.Millisecond)
+		if got, err := n.readNow(cl); err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("broadcast %d: %q, %v", i, got, err)
 		}
-		if _, _, err := n.recv(t, cl, 300*time.Millisecond); !errors.Is(err, os.ErrDeadlineExceeded) {
+		n.clk.Advance(300 * time.Millisecond)
+		if _, err := n.readNow(cl); !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("broadcast %d delivered twice: %v", i, err)
 		}
 	}
@@ -341,7 +345,8 @@ func TestAlwaysOnReceiverAcksFirstRepetition(t *testing.T) {
 		since := n.clk.Now()
 		msg := []byte{'u', 'p', byte(i)}
 		cl.WriteTo(msg, to)
-		if got, _, err := n.recv(t, cr, time.Second); err != nil || !bytes.Equal(got, msg) {
+		n.clk.Advance(400 * time.Millisecond)
+		if got, err := n.readNow(cr); err != nil || !bytes.Equal(got, msg) {
 			t.Fatalf("message %d: %q, %v", i, got, err)
 		}
 		reps := n.cap.data(n.mac[1], n.mac[0], msg, since)
@@ -401,7 +406,8 @@ func TestDutyCycledMeshCarriesUDPBothWays(t *testing.T) {
 		if _, err := cl.WriteToAddrPort(up, netip.AddrPortFrom(rootAddr, 1000)); err != nil {
 			t.Fatal(err)
 		}
-		got, from, err := n.recv(t, cr, 3*time.Second)
+		n.clk.Advance(3 * time.Second)
+		got, from, err := n.readFromNow(cr)
 		if err != nil || !bytes.Equal(got, up) || from.Addr() != leafAddr {
 			t.Fatalf("up %d: %d bytes from %v, %v", i, len(got), from, err)
 		}
@@ -409,7 +415,8 @@ func TestDutyCycledMeshCarriesUDPBothWays(t *testing.T) {
 		if _, err := cr.WriteToAddrPort(down, from); err != nil {
 			t.Fatal(err)
 		}
-		if got, _, err := n.recv(t, cl, 3*time.Second); err != nil || !bytes.Equal(got, down) {
+		n.clk.Advance(3 * time.Second)
+		if got, err := n.readNow(cl); err != nil || !bytes.Equal(got, down) {
 			t.Fatalf("down %d: %d bytes, %v", i, len(got), err)
 		}
 	}
