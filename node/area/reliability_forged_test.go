@@ -1,7 +1,6 @@
 package area_test
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -38,13 +37,7 @@ func forge(rng *rand.Rand, src []byte) []byte {
 // no node could connect in 20 virtual minutes.)
 func TestReliabilityRadioForged(t *testing.T) {
 	const perNode = 20
-	tap := &frameTap{}
-	r := newReliabilityRig(t, medium.Config{Range: 50, Seed: 3, Capture: tap},
-		medium.Position{X: 30}, medium.Position{X: -30}, medium.Position{X: 60})
-	rogue := r.rogue()
-	if ok, _ := r.drv.RunUntil(r.ctx, r.formed, 5*time.Minute); !ok {
-		t.Fatal("DODAG not formed")
-	}
+	r, tap, rogue := newRogueRig(t)
 
 	rng := rand.New(rand.NewPCG(7, 8))
 	offered := 0
@@ -55,22 +48,7 @@ func TestReliabilityRadioForged(t *testing.T) {
 			_ = rogue.Transmit(forge(rng, src))
 		}
 	}
-	for range 100 {
-		spray(10)
-		r.drv.RunFor(r.ctx, 100*time.Millisecond)
-	}
-	stopSpray := r.spray(func() { spray(1) })
-
-	r.dial("forged", 21100)
-	reading := func(i, k int) (string, string) { return fmt.Sprintf("ward/f%d", i), fmt.Sprintf("f%d-%d", i, k) }
-	_, err := r.publish(20*time.Minute, perNode, reading)
-	stopSpray()
-	if err != nil {
-		t.Fatalf("publishing among forged frames: %v", err)
-	}
-	if err := r.delivered(r.readings(perNode, reading)); err != nil {
-		t.Fatal(err)
-	}
+	r.publishUnderSpray("forged", 21100, perNode, spray, 100, 10, 100*time.Millisecond)
 	// The mesh is formed at the end (re-formed, if the forgeries made a
 	// node change parent or repair: that is allowed, staying detached not).
 	if ok, _ := r.drv.RunUntil(r.ctx, r.formed, 2*time.Minute); !ok {

@@ -1,13 +1,10 @@
 package area_test
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
-
-	"github.com/lsmqtt/lsmqtt/rpl/medium"
 )
 
 // TestReliabilityRadioJunk: a rogue radio in range of the border router and
@@ -18,13 +15,7 @@ import (
 // junk is counted (medium and stacks count refused input by reason).
 func TestReliabilityRadioJunk(t *testing.T) {
 	const perNode = 20
-	tap := &frameTap{}
-	r := newReliabilityRig(t, medium.Config{Range: 50, Seed: 3, Capture: tap},
-		medium.Position{X: 30}, medium.Position{X: -30}, medium.Position{X: 60})
-	rogue := r.rogue()
-	if ok, _ := r.drv.RunUntil(r.ctx, r.formed, 5*time.Minute); !ok {
-		t.Fatal("DODAG not formed")
-	}
+	r, tap, rogue := newRogueRig(t)
 
 	rng := rand.New(rand.NewPCG(1, 2))
 	offered, accepted := 0, 0
@@ -57,23 +48,7 @@ func TestReliabilityRadioJunk(t *testing.T) {
 			}
 		}
 	}
-	for range 20 {
-		spray(50)
-		r.drv.RunFor(r.ctx, 500*time.Millisecond)
-	}
-	// During the traffic: a junk frame every 100 ms of virtual time.
-	stopSpray := r.spray(func() { spray(1) })
-
-	r.dial("junk", 21000)
-	reading := func(i, k int) (string, string) { return fmt.Sprintf("ward/j%d", i), fmt.Sprintf("j%d-%d", i, k) }
-	_, err := r.publish(20*time.Minute, perNode, reading)
-	stopSpray()
-	if err != nil {
-		t.Fatalf("publishing among junk frames: %v", err)
-	}
-	if err := r.delivered(r.readings(perNode, reading)); err != nil {
-		t.Fatal(err)
-	}
+	r.publishUnderSpray("junk", 21000, perNode, spray, 20, 50, 500*time.Millisecond)
 	if !r.formed() {
 		t.Fatal("DODAG broken by junk frames")
 	}

@@ -111,32 +111,64 @@ func (r *reliabilityRig) formed() bool {
 	return true
 }
 
-// rogue attaches a radio that belongs to no node 10 m from the router, in
-// range of the router and of every node.
-func (r *reliabilityRig) rogue() *medium.Port {
-	r.t.Helper()
+// newRogueRig is the rig of the rogue-radio tests: three nodes, one and
+// two hops from the router, a capture of the first frames on the air, and
+// a rogue radio in range of the router and of every node (10 m from the
+// router, attached to no node), returned once the DODAG formed.
+func newRogueRig(t *testing.T) (*reliabilityRig, *frameTap, *medium.Port) {
+	t.Helper()
+	tap := &frameTap{}
+	r := newReliabilityRig(t, medium.Config{Range: 50, Seed: 3, Capture: tap},
+		medium.Position{X: 30}, medium.Position{X: -30}, medium.Position{X: 60})
 	mac := ieee802154.ExtAddr{0x02, 0, 0, 0, 0, 0x66, 0, 0x66}
-	port, err := r.a.Medium.Attach(ieee802154.Ext(mac), 0x6666)
+	rogue, err := r.a.Medium.Attach(ieee802154.Ext(mac), 0x6666)
 	if err != nil {
-		r.t.Fatal(err)
+		t.Fatal(err)
 	}
 	r.a.Medium.SetPosition(ieee802154.Ext(mac), medium.Position{Y: 10})
-	return port
+	if ok, _ := r.drv.RunUntil(r.ctx, r.formed, 5*time.Minute); !ok {
+		t.Fatal("DODAG not formed")
+	}
+	return r, tap, rogue
 }
 
-// spray calls f every 100 ms of virtual time until the returned stop is
-// called (on the Driver's goroutine, as timers fire).
-func (r *reliabilityRig) spray(f func()) (stop func()) {
+// publishUnderSpray is the traffic of the rogue-radio tests: after the
+// DODAG formed, bursts bursts of spray(perBurst) gap apart, then
+// spray(1) every 100 ms of virtual time while every node publishes
+// perNode QoS 1 readings (client what-<i> on port port0+i, topic
+// ward/<w><i>, payload <w><i>-<k>, w what's first letter) within 20
+// virtual minutes. It fails the test unless every reading is delivered.
+func (r *reliabilityRig) publishUnderSpray(what string, port0 uint16, perNode int, spray func(n int), bursts, perBurst int, gap time.Duration) {
+	r.t.Helper()
+	for range bursts {
+		spray(perBurst)
+		r.drv.RunFor(r.ctx, gap)
+	}
+	// During the traffic: one frame every 100 ms (on the Driver's
+	// goroutine, as timers fire).
 	stopped := false
 	var tick func()
 	tick = func() {
 		if !stopped {
-			f()
+			spray(1)
 			r.v.AfterFunc(100*time.Millisecond, tick)
 		}
 	}
 	r.v.AfterFunc(100*time.Millisecond, tick)
-	return func() { stopped = true }
+
+	r.dial(what, port0)
+	w := what[:1]
+	reading := func(i, k int) (string, string) {
+		return fmt.Sprintf("ward/%s%d", w, i), fmt.Sprintf("%s%d-%d", w, i, k)
+	}
+	_, err := r.publish(20*time.Minute, perNode, reading)
+	stopped = true
+	if err != nil {
+		r.t.Fatalf("publishing among %s frames: %v", what, err)
+	}
+	if err := r.delivered(r.readings(perNode, reading)); err != nil {
+		r.t.Fatal(err)
+	}
 }
 
 // dial gives each node an MQTT-SN client (ClientID prefix-<i>, UDP port
