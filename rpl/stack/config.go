@@ -91,9 +91,11 @@ type Config struct {
 	// hold, the gaps between strobe repetitions and ACK waits, backoff
 	// while a frame is in flight, and all the time the node is unjoined.
 	// Calls carry increments; their sum is Counters.ListenTime. They come
-	// at least once a second and on every frame, settled 10 ms behind the
-	// clock (a frame is judged when its last octet arrives). Never called
-	// for an always-on radio. Same rules as OnFrame (lock held, no blocking).
+	// from the stack's own timers and radio deliveries (never from a
+	// method the caller calls), at least once a second and on every frame
+	// heard, settled 10 ms behind the clock (a frame is judged when its
+	// last octet arrives). Never called for an always-on radio. Same rules
+	// as OnFrame (lock held, no blocking, no calls into the Stack).
 	OnListen func(d time.Duration)
 
 	// 6LoWPAN reassembly (RFC 4944 §5.3): buffers (default 4, a z1-like

@@ -23,7 +23,7 @@ type Counters struct {
 	// Duty cycling (Config.ChannelCheckInterval, Config.StrobeTime).
 	SleptThrough  uint64        // frames that began while the radio slept: not received, not acknowledged
 	StrobeRepeats uint64        // strobe repetitions after the first of each strobe
-	ListenTime    time.Duration // sum of OnListen reports
+	ListenTime    time.Duration // sum of OnListen reports so far (settled at least once a second)
 	// IPv6.
 	PacketsTx, PacketsRx uint64
 	FragmentedTx         uint64
@@ -43,9 +43,6 @@ type Counters struct {
 func (s *Stack) Counters() Counters {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.closed {
-		s.flushListen()
-	}
 	c := s.cnt
 	c.Drops = make(map[string]uint64, len(s.cnt.Drops))
 	for k, v := range s.cnt.Drops {
