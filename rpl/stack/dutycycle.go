@@ -317,3 +317,16 @@ func (s *Stack) scheduleListenFlush() {
 		s.scheduleListenFlush()
 	})
 }
+
+// SettleListen tells OnListen now of the listen time up to 10 ms ago,
+// instead of at the next frame or periodic report: for an energy meter
+// read at a chosen moment. OnListen runs on the caller's goroutine with
+// the stack's lock held, so the caller must not hold a lock OnListen
+// takes. It does nothing for an always-on radio or a closed stack.
+func (s *Stack) SettleListen() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.flushListen()
+	}
+}

@@ -455,6 +455,18 @@ func TestIdleListenTime(t *testing.T) {
 	if lf := float64(lone) / float64(span); lf < 0.9 {
 		t.Errorf("unjoined node listened %.1f %% of the time, want > 90 %%", 100*lf)
 	}
+	// SettleListen reports at once what the periodic report has not yet.
+	n.clk.Advance(500 * time.Millisecond)
+	n.s[1].SettleListen()
+	n.s[1].mu.Lock()
+	settled := n.s[1].duty.acctTo
+	n.s[1].mu.Unlock()
+	if want := n.clk.Now().Add(-listenLag); !settled.Equal(want) {
+		t.Errorf("SettleListen settled up to %v, want %v", settled, want)
+	}
+	if got := n.s[1].Counters().ListenTime; got != n.listen[1] {
+		t.Errorf("after SettleListen: Counters.ListenTime %v, OnListen sum %v", got, n.listen[1])
+	}
 	// An always-on radio reports nothing.
 	if n.listen[0] != 0 || n.s[0].Counters().ListenTime != 0 {
 		t.Errorf("always-on root reported listen time %v", n.listen[0])
