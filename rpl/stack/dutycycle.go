@@ -94,6 +94,7 @@ type dutyCycle struct {
 	from     time.Time // its start
 	hold     time.Time // its end unless forced
 	forced   uint8     // forced* bits: the span is open-ended
+	txUntil  time.Time // end of the last frame sent
 	prevFrom time.Time // the span before it
 	prevTo   time.Time
 
@@ -191,8 +192,12 @@ func (d *dutyCycle) on(from, until time.Time) {
 }
 
 // sleepAt ends the current span at t unless something holds the radio on
-// (ContikiMAC turns the radio off once a frame has been received).
+// (ContikiMAC turns the radio off once a frame has been received), or at
+// the end of a frame being sent (an ACK).
 func (d *dutyCycle) sleepAt(t time.Time) {
+	if d.txUntil.After(t) {
+		t = d.txUntil
+	}
 	if d.awake && d.forced == 0 && d.hold.After(t) {
 		d.hold = t
 		if t.Before(d.from) {

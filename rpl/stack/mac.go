@@ -188,7 +188,8 @@ func (s *Stack) radioTx(psdu []byte) {
 	s.cnt.TxOctets += uint64(len(psdu))
 	if s.duty != nil {
 		now := s.clk.Now()
-		s.duty.on(now, now.Add(medium.Airtime(len(psdu))))
+		s.duty.txUntil = now.Add(medium.Airtime(len(psdu)))
+		s.duty.on(now, s.duty.txUntil)
 		s.dutyBusy(len(psdu))
 	}
 	if s.cfg.OnFrame != nil {
