@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/lsmqtt/lsmqtt/gateway/broker"
 	"github.com/lsmqtt/lsmqtt/internal/clock"
+	"github.com/lsmqtt/lsmqtt/internal/testutil"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
 )
 
@@ -93,24 +92,13 @@ func FuzzPeerDatagram(f *testing.F) {
 // TestPeerDatagramCorpusCommitted keeps testdata/fuzz/FuzzPeerDatagram in
 // step with peerSeeds; LSMQTT_UPDATE_CORPUS=1 rewrites it.
 func TestPeerDatagramCorpusCommitted(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzPeerDatagram")
+	var seeds []testutil.Seed
 	for i, b := range peerSeeds(t) {
-		path := filepath.Join(dir, fmt.Sprintf("seed_%02x_%d", b[1], i))
-		if b[0] == 0x01 {
-			path = filepath.Join(dir, fmt.Sprintf("seed_%02x_%d", b[3], i))
+		typ := b[1]
+		if b[0] == 0x01 { // three-byte Length (MQTT-SN v1.2 §5.2.1)
+			typ = b[3]
 		}
-		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
-		if os.Getenv("LSMQTT_UPDATE_CORPUS") != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || string(got) != want {
-			t.Errorf("%s missing or stale (LSMQTT_UPDATE_CORPUS=1 go test -run TestPeerDatagramCorpusCommitted ./gateway/)", path)
-		}
+		seeds = append(seeds, testutil.Seed{Name: fmt.Sprintf("seed_%02x_%d", typ, i), Data: b})
 	}
+	testutil.CheckCorpus(t, "FuzzPeerDatagram", seeds)
 }
