@@ -24,6 +24,10 @@ type radioAccount struct {
 	cca, turn      time.Duration
 	stackCycles    uint64
 	countOverheard bool
+	// dutyCycled: the stack reports every stretch the radio listened
+	// without a frame (listen), CCA, turnarounds and ACK waits included,
+	// so frame and unacked charge airtime and CPU only.
+	dutyCycled bool
 
 	mu     sync.Mutex
 	frames FrameCounts
@@ -42,19 +46,41 @@ type FrameCounts struct {
 	TxAcks uint64 `json:"tx_acks"`
 	RxAcks uint64 `json:"rx_acks"`
 	// UnackedAttempts are unicast transmissions that got no
-	// acknowledgement (mesh only; each cost an AckWaitDuration of listening).
+	// acknowledgement (mesh only; each cost an AckWaitDuration of listening,
+	// or, duty-cycled, what the stack reported).
 	UnackedAttempts uint64 `json:"unacked_attempts"`
+	// Listen is the radio-on time without a frame that a duty-cycled
+	// stack reported (channel checks, ACK waits, strobe gaps, scanning
+	// while unjoined); 0 for an always-on radio, whose idle listening is
+	// the profile's model.
+	Listen time.Duration `json:"listen_ns"`
 }
 
-func newRadioAccount(m *energy.Meter, countOverheard bool) *radioAccount {
+func newRadioAccount(m *energy.Meter, countOverheard, dutyCycled bool) *radioAccount {
 	p := m.Profile()
-	return &radioAccount{
+	a := &radioAccount{
 		m:              m,
-		cca:            time.Duration(p.Radio.CCAUS) * time.Microsecond,
-		turn:           time.Duration(p.Radio.TurnaroundUS) * time.Microsecond,
 		stackCycles:    p.StackCyclesPerFrame,
 		countOverheard: countOverheard,
+		dutyCycled:     dutyCycled,
 	}
+	if !dutyCycled {
+		a.cca = time.Duration(p.Radio.CCAUS) * time.Microsecond
+		a.turn = time.Duration(p.Radio.TurnaroundUS) * time.Microsecond
+	}
+	return a
+}
+
+// listen accounts d of radio-on time without a frame, as a duty-cycled
+// stack reports it (Energest LISTEN: charged at the RX current).
+func (a *radioAccount) listen(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	a.mu.Lock()
+	a.frames.Listen += d
+	a.mu.Unlock()
+	a.m.Listen(d)
 }
 
 // frame accounts one PSDU of n octets (FCS included) in direction d.
@@ -116,7 +142,9 @@ func (a *radioAccount) unacked(k uint64) {
 	a.mu.Lock()
 	a.frames.UnackedAttempts += k
 	a.mu.Unlock()
-	a.m.Listen(time.Duration(k) * AckWaitDuration)
+	if !a.dutyCycled {
+		a.m.Listen(time.Duration(k) * AckWaitDuration)
+	}
 }
 
 func (a *radioAccount) counts() FrameCounts {

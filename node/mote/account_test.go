@@ -17,7 +17,7 @@ import (
 func TestFrameAccountingRules(t *testing.T) {
 	p, _ := profile.Load("z1")
 	m := energy.NewMeter(p)
-	a := newRadioAccount(m, true)
+	a := newRadioAccount(m, true, false)
 	a.frame(stack.Tx, 60)
 	a.frame(stack.Rx, 5)
 	a.frame(stack.Rx, 80)
@@ -44,15 +44,37 @@ func TestFrameAccountingRules(t *testing.T) {
 	}
 	// Not counting overheard frames leaves their airtime out.
 	m2 := energy.NewMeter(p)
-	newRadioAccount(m2, false).frame(stack.Overheard, 40)
+	newRadioAccount(m2, false, false).frame(stack.Overheard, 40)
 	if m2.Snapshot().Ticks.RX != 0 {
 		t.Error("an ignored overheard frame was charged")
 	}
 }
 
+// Duty-cycled, the same frames charge airtime and CPU only; the listening
+// is what the stack reports (listen), once, and the profile's idle-listen
+// fraction is not added on top (New zeroes it in the meter's profile).
+func TestFrameAccountingDutyCycled(t *testing.T) {
+	p, _ := profile.Load("z1")
+	m := energy.NewMeter(p)
+	a := newRadioAccount(m, true, true)
+	a.frame(stack.Tx, 60)
+	a.frame(stack.Rx, 5)
+	a.unacked(2)
+	a.listen(3 * time.Millisecond)
+	a.listen(-time.Millisecond) // ignored
+	s := m.Snapshot()
+	rxBits := uint64(6+5) * 8
+	if want := rxBits*32768/250000 + uint64(3*time.Millisecond)*32768/uint64(time.Second); s.Ticks.RX != want {
+		t.Errorf("RX %d ticks, want %d (the frame and the reported listening only)", s.Ticks.RX, want)
+	}
+	if c := a.counts(); c.Listen != 3*time.Millisecond || c.UnackedAttempts != 2 {
+		t.Errorf("counts %+v", c)
+	}
+}
+
 func TestFrameAccountingAllocs(t *testing.T) {
 	p, _ := profile.Load("z1")
-	a := newRadioAccount(energy.NewMeter(p), true)
+	a := newRadioAccount(energy.NewMeter(p), true, false)
 	testutil.AssertAllocs(t, 0, func() {
 		a.frame(stack.Tx, 76)
 		a.frame(stack.Rx, 5)
@@ -61,7 +83,7 @@ func TestFrameAccountingAllocs(t *testing.T) {
 
 func BenchmarkFrameAccounting(b *testing.B) {
 	p, _ := profile.Load("z1")
-	a := newRadioAccount(energy.NewMeter(p), true)
+	a := newRadioAccount(energy.NewMeter(p), true, false)
 	b.ReportAllocs()
 	for b.Loop() {
 		a.frame(stack.Tx, 76)

@@ -99,7 +99,30 @@
 //     idle listening (ContikiMAC, profile mac.idle_listen_ppm) cover the
 //     rest. With a clock.Virtual the whole mote runs in emulated time.
 //
-// Not modelled: ContikiMAC's transmit strobing (a sender repeating a frame
-// until the receiver's next channel check) and its phase lock; frames are
-// counted once per transmission attempt, as the medium carries them.
+// A duty-cycled mesh mote (MeshConfig.Stack.ChannelCheckInterval, e.g.
+// ChannelCheckInterval(profile): 125 ms for the z1's 8 Hz) is metered on
+// what its radio actually did instead: the stack reports every stretch
+// the radio was on without a frame (rpl/stack Config.OnListen: channel
+// checks, listening after a detection or a unicast, ACK waits, strobe
+// gaps, backoff, scanning while not in a DODAG), charged as Energest LISTEN
+// at the RX current (FrameCounts.Listen). Then, with no double count, the
+// meter's profile has mac.idle_listen_ppm set to 0 (a copy: the caller's
+// profile is not changed), and frames charge their airtime and stack
+// cycles only (no modelled CCA, turnaround or macAckWaitDuration: those
+// are in the reported listening).
+//
+// Not modelled for an always-on mote: ContikiMAC's transmit strobing (a
+// sender repeating a frame until the receiver's next channel check) and
+// its phase lock; frames are counted once per transmission attempt, as the
+// medium carries them. A duty-cycled mesh has the strobing (rpl/stack
+// Config.StrobeTime, every repetition a frame) but not the phase lock.
+//
+// # Mobile motes
+//
+// MeshConfig.Mobile tunes a mote that walks between areas for a quick
+// rejoin (MobileStack): parent loss after one failed unicast, an ACK wait
+// near macAckWaitDuration, the DAO within 8 ms of a join, RPL as a leaf
+// (RFC 6550 §8.5). With the roots at a short Trickle Imin (RFC 6550 §17's
+// 8 ms on an always-on mesh) a move's RPL reattachment takes about 0.1–0.2 s
+// instead of 1–4 s (docs/BENCHMARKS.md "Over the RPL mesh").
 package mote

@@ -20,8 +20,10 @@ import (
 	"github.com/lsmqtt/lsmqtt/node/area"
 	"github.com/lsmqtt/lsmqtt/node/mote"
 	"github.com/lsmqtt/lsmqtt/node/vtime"
+	"github.com/lsmqtt/lsmqtt/rpl/border"
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
 	"github.com/lsmqtt/lsmqtt/rpl/medium"
+	"github.com/lsmqtt/lsmqtt/rpl/stack"
 	"github.com/lsmqtt/lsmqtt/trust/registry"
 	"github.com/lsmqtt/lsmqtt/trust/ts"
 	"github.com/lsmqtt/lsmqtt/trust/tsclient"
@@ -36,13 +38,17 @@ type hoWorld struct {
 	clk *clock.Virtual
 	drv *vtime.Driver
 	md  *medium.Medium // nil over UDP
-	// mobile: meshMote starts motes with MeshConfig.Mobile.
-	mobile bool
-	reg    *registry.Registry
-	svc    *ts.Service
-	areas  [2]*area.Area
-	peers  [2]*peerConn
-	cg     *tsclient.Reader
+	// mobile: meshMote starts motes with MeshConfig.Mobile; moteStack is
+	// their stack config.
+	mobile    bool
+	moteStack stack.Config
+	routers   []*border.Router // started by the world (hoOpts.routerStack)
+	serving   sync.WaitGroup
+	reg       *registry.Registry
+	svc       *ts.Service
+	areas     [2]*area.Area
+	peers     [2]*peerConn
+	cg        *tsclient.Reader
 
 	deliveries atomic.Uint64
 	mu         sync.Mutex
@@ -164,6 +170,21 @@ var routerPos = [2]medium.Position{{X: 0}, {X: 1000}}
 // newHOWorld starts the world; tune, when given, adjusts area i's config.
 func newHOWorld(t testing.TB, mesh bool, tune ...func(i int, c *area.Config)) *hoWorld {
 	t.Helper()
+	return newHOWorldWith(t, hoOpts{mesh: mesh}, tune...)
+}
+
+// hoOpts: mesh puts the areas on a radio medium; routerStack, when set
+// (mesh only), runs each area's border router with that stack config (the
+// world starts the routers itself, since area.Config has no stack config
+// for its router: RPL comes from the area's config).
+type hoOpts struct {
+	mesh        bool
+	routerStack *stack.Config
+}
+
+func newHOWorldWith(t testing.TB, opts hoOpts, tune ...func(i int, c *area.Config)) *hoWorld {
+	t.Helper()
+	mesh := opts.mesh
 	w := &hoWorld{t: t, ctx: context.Background(), clk: clock.NewVirtual(epoch)}
 	var err error
 	if w.reg, err = registry.Open(filepath.Join(memTempDir(t), "ts.db"), registry.Options{Clock: w.clk}); err != nil {
@@ -204,12 +225,19 @@ func newHOWorld(t testing.TB, mesh bool, tune ...func(i int, c *area.Config)) *h
 		for _, f := range tune {
 			f(i, &cfg)
 		}
+		own := mesh && opts.routerStack != nil
+		if own {
+			cfg.Mesh, cfg.UDP = false, true // the world adds the router below
+		}
 		a, err := area.Start(w.ctx, cfg)
 		if err != nil {
 			w.peers[i].Close()
 			t.Fatal(err)
 		}
 		w.areas[i] = a
+		if own {
+			w.startRouter(i, cfg, *opts.routerStack)
+		}
 		if mesh {
 			w.macs = append(w.macs, ieee802154.Ext(area.RouterMAC(i+1)))
 		}
@@ -262,6 +290,32 @@ func memTempDir(t testing.TB) string {
 	return t.TempDir()
 }
 
+// startRouter starts area i's border router as area.Start would (same
+// MAC, prefix, seed and position) but with the stack config sc, and
+// serves the area's gateway on it.
+func (w *hoWorld) startRouter(i int, cfg area.Config, sc stack.Config) {
+	w.t.Helper()
+	n := i + 1
+	mac := area.RouterMAC(n)
+	port, err := w.md.Attach(ieee802154.Ext(mac), uint16(n)<<8)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.md.SetPosition(ieee802154.Ext(mac), cfg.RouterPosition)
+	r, err := border.New(border.Config{Prefix: area.Prefix(n), Addr: mac, Radio: port, Clock: w.clk,
+		Seed: uint64(n) * 7919, RPL: cfg.RPL, Stack: sc})
+	if err != nil {
+		port.Close()
+		w.t.Fatal(err)
+	}
+	w.routers = append(w.routers, r)
+	w.serving.Add(1)
+	go func() {
+		defer w.serving.Done()
+		_ = w.areas[i].Gateway.Serve(w.ctx, r.PacketConn())
+	}()
+}
+
 func areaName(i int) string { return fmt.Sprintf("gw-area%d", i+1) }
 
 func (w *hoWorld) close() {
@@ -273,10 +327,14 @@ func (w *hoWorld) close() {
 	}
 	for i, a := range w.areas {
 		if a != nil {
-			a.Close()
+			a.Close() // ends Serve on the world's routers too
 		} else if w.peers[i] != nil {
 			w.peers[i].Close()
 		}
+	}
+	w.serving.Wait()
+	for _, r := range w.routers {
+		r.Close()
 	}
 	if w.md != nil {
 		w.md.Close()
@@ -394,7 +452,7 @@ func (w *hoWorld) meshMote(i int, pos medium.Position, cfg mote.Config) (*mote.M
 		w.t.Fatal(err)
 	}
 	w.md.SetPosition(ieee802154.Ext(mac), pos)
-	tr, err := mote.NewMeshTransport(mote.MeshConfig{Addr: mac, Radio: port, Clock: w.clk, Seed: uint64(i), Mobile: w.mobile})
+	tr, err := mote.NewMeshTransport(mote.MeshConfig{Addr: mac, Radio: port, Clock: w.clk, Seed: uint64(i), Mobile: w.mobile, Stack: w.moteStack})
 	if err != nil {
 		w.t.Fatal(err)
 	}

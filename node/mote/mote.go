@@ -96,10 +96,18 @@ func New(cfg Config) (*Mote, error) {
 	if err != nil {
 		return nil, err
 	}
+	prof := cfg.Profile
+	duty := cfg.Transport.dutyCycled()
+	if duty {
+		// The stack reports what the radio listened (OnListen): that
+		// replaces the profile's idle-listen fraction, never adds to it.
+		prof = prof.Clone()
+		prof.MAC.IdleListenPPM = 0
+	}
 	m := &Mote{
 		cfg:     cfg,
 		clk:     cfg.Clock,
-		meter:   energy.NewMeter(cfg.Profile),
+		meter:   energy.NewMeter(prof),
 		suite:   suite,
 		esuite:  es,
 		patient: sensors.New(sensors.Config{Seed: cfg.Seed, Episodes: eps, ECGHz: cfg.ECGHz}),
@@ -107,7 +115,7 @@ func New(cfg Config) (*Mote, error) {
 	}
 	m.ecg = m.patient.ECG()
 	m.wake = make(chan struct{})
-	m.acct = newRadioAccount(m.meter, !cfg.IgnoreOverheard)
+	m.acct = newRadioAccount(m.meter, !cfg.IgnoreOverheard, duty)
 	for i, k := range []string{KindVitals, KindAlarm, KindECG} {
 		m.topics[i] = Topic(cfg.Area, cfg.Patient, k)
 	}

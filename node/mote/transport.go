@@ -22,6 +22,10 @@ type Transport interface {
 
 	attach(a *radioAccount)
 	sync()
+	// dutyCycled reports whether the radio sleeps between channel checks
+	// and reports its listen time (a mesh stack with ChannelCheckInterval):
+	// then that, not the profile's idle-listen model, is charged.
+	dutyCycled() bool
 	// notify installs the mote's hook, called (never under a lock the
 	// transport holds) when the gateway may have changed: a mesh node is
 	// Ready in a DODAG again, a UDP transport was pointed elsewhere.

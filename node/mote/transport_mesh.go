@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lsmqtt/lsmqtt/internal/clock"
+	"github.com/lsmqtt/lsmqtt/node/profile"
 	"github.com/lsmqtt/lsmqtt/rpl/border"
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
 	"github.com/lsmqtt/lsmqtt/rpl/medium"
@@ -104,6 +105,7 @@ type MeshTransport struct {
 	conn *stack.UDPConn
 	clk  clock.Clock
 	gw   netip.AddrPort
+	duty bool // the radio is duty-cycled (Stack.ChannelCheckInterval)
 
 	mu      sync.Mutex
 	unacked uint64 // MAC attempts without an ACK already accounted
@@ -140,6 +142,18 @@ func NewMeshTransport(cfg MeshConfig) (*MeshTransport, error) {
 		}
 		if d == stack.Rx && t.joining.Load() {
 			t.poke()
+		}
+	}
+	if sc.ChannelCheckInterval > 0 {
+		t.duty = true
+		userListen := sc.OnListen
+		sc.OnListen = func(d time.Duration) {
+			if a := t.get(); a != nil {
+				a.listen(d)
+			}
+			if userListen != nil {
+				userListen(d)
+			}
 		}
 	}
 	userJoin := sc.OnJoin
@@ -251,6 +265,18 @@ func (t *MeshTransport) notify(f func()) {
 
 // Kind implements Transport.
 func (t *MeshTransport) Kind() string { return "mesh" }
+
+func (t *MeshTransport) dutyCycled() bool { return t.duty }
+
+// ChannelCheckInterval is a profile's ContikiMAC channel-check interval
+// (profile mac.channel_check_hz; 125 ms for the z1's 8 Hz), for
+// MeshConfig.Stack.ChannelCheckInterval; 0 when the profile names no rate.
+func ChannelCheckInterval(p *profile.Profile) time.Duration {
+	if p == nil || p.MAC.ChannelCheckHz <= 0 {
+		return 0
+	}
+	return time.Second / time.Duration(p.MAC.ChannelCheckHz)
+}
 
 // Close implements Transport: it closes the socket and the stack (and so
 // the radio).

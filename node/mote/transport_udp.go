@@ -55,6 +55,8 @@ func NewUDPTransport(conn net.PacketConn, gw net.Addr, model LinkModel) *UDPTran
 // Conn implements Transport.
 func (t *UDPTransport) Conn() net.PacketConn { return t.conn }
 
+func (t *UDPTransport) dutyCycled() bool { return false }
+
 // Gateway implements Transport.
 func (t *UDPTransport) Gateway() net.Addr {
 	t.mu.Lock()
