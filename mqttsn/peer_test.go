@@ -3,11 +3,10 @@ package mqttsn
 import (
 	"bytes"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lsmqtt/lsmqtt/internal/testutil"
 )
 
 var (
@@ -318,25 +317,9 @@ func FuzzPeer(f *testing.F) {
 // TestPeerFuzzCorpusCommitted keeps testdata/fuzz/FuzzPeer in step with the
 // goldens; set LSMQTT_UPDATE_CORPUS=1 to rewrite it.
 func TestPeerFuzzCorpusCommitted(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzPeer")
-	seeds := map[string][]byte{corpusName("ho session full"): mustSession(fullSession())}
+	seeds := []testutil.Seed{{Name: corpusName("ho session full"), Data: mustSession(fullSession())}}
 	for _, g := range peerGoldens() {
-		seeds[corpusName(g.name)] = g.b
+		seeds = append(seeds, testutil.Seed{Name: corpusName(g.name), Data: g.b})
 	}
-	for name, b := range seeds {
-		path := filepath.Join(dir, name)
-		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
-		if os.Getenv("LSMQTT_UPDATE_CORPUS") != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || string(got) != want {
-			t.Errorf("%s missing or stale (LSMQTT_UPDATE_CORPUS=1 go test -run TestPeerFuzzCorpusCommitted ./mqttsn/)", path)
-		}
-	}
+	testutil.CheckCorpus(t, "FuzzPeer", seeds)
 }

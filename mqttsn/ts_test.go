@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -221,21 +218,9 @@ func FuzzTS(f *testing.F) {
 // TestTSFuzzCorpusCommitted keeps testdata/fuzz/FuzzTS in step with the
 // goldens; set LSMQTT_UPDATE_CORPUS=1 to rewrite it.
 func TestTSFuzzCorpusCommitted(t *testing.T) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzTS")
+	var seeds []testutil.Seed
 	for _, g := range tsGoldens() {
-		path := filepath.Join(dir, corpusName(g.name))
-		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", g.b)
-		if os.Getenv("LSMQTT_UPDATE_CORPUS") != "" {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		if got, err := os.ReadFile(path); err != nil || string(got) != want {
-			t.Errorf("%s missing or stale (LSMQTT_UPDATE_CORPUS=1 go test -run TestTSFuzzCorpusCommitted ./mqttsn/)", path)
-		}
+		seeds = append(seeds, testutil.Seed{Name: corpusName(g.name), Data: g.b})
 	}
+	testutil.CheckCorpus(t, "FuzzTS", seeds)
 }
