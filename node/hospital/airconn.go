@@ -41,17 +41,29 @@ func newAirConn(pc net.PacketConn, loss float64, seed uint64) *airConn {
 	return &airConn{PacketConn: pc, model: mote.DefaultLinkModel(), loss: loss, r: rand.New(rand.NewPCG(seed, 0x5eed))}
 }
 
+// classOf is the class of an MQTT-SN datagram (one that does not parse is
+// classMQTTSN).
 func classOf(b []byte) int {
+	if c, ok := mqttsnClass(b); ok {
+		return c
+	}
+	return classMQTTSN
+}
+
+// mqttsnClass is the class of an MQTT-SN message, for both air counters
+// (this one and the mesh's, airframes.go); ok is false when b does not
+// parse as one.
+func mqttsnClass(b []byte) (class int, ok bool) {
 	h, err := mqttsn.ReadHeader(b)
 	switch {
 	case err != nil:
-		return classMQTTSN
+		return 0, false
 	case h.Type == mqttsn.TypePublish:
-		return classData
+		return classData, true
 	case h.Type >= mqttsn.TypeTSKeyRequest && h.Type <= mqttsn.TypeTSKeyRequest+5:
-		return classTS
+		return classTS, true
 	}
-	return classMQTTSN
+	return classMQTTSN, true
 }
 
 // count charges the frames of one datagram and decides whether it is lost.

@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/lsmqtt/lsmqtt/mqttsn"
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
 	"github.com/lsmqtt/lsmqtt/rpl/ipv6"
 	"github.com/lsmqtt/lsmqtt/rpl/lowpan"
@@ -27,6 +26,9 @@ const (
 	frameOther         // other ICMPv6 (errors), other UDP, undecodable frames
 	numFrameClasses
 )
+
+// frameOfClass is the frame class of an MQTT-SN message's class (airconn.go).
+var frameOfClass = [numClasses]uint8{classData: frameData, classMQTTSN: frameMQTTSN, classTS: frameTS}
 
 var frameClassNames = [numFrameClasses]string{"data", "mqttsn", "ts", "dis", "dio", "dao", "dao-ack", "other"}
 
@@ -167,16 +169,10 @@ func (a *airFrames) packetClass(p []byte, fr ieee802154.Frame) uint8 {
 		if len(body) < ipv6.UDPHeaderLen {
 			return frameOther
 		}
-		h, err := mqttsn.ReadHeader(body[ipv6.UDPHeaderLen:])
-		switch {
-		case err != nil:
-			return frameOther
-		case h.Type == mqttsn.TypePublish:
-			return frameData
-		case h.Type >= mqttsn.TypeTSKeyRequest && h.Type <= mqttsn.TypeTSKeyRequest+5:
-			return frameTS
+		if c, ok := mqttsnClass(body[ipv6.UDPHeaderLen:]); ok {
+			return frameOfClass[c]
 		}
-		return frameMQTTSN
+		return frameOther
 	}
 	return frameOther
 }

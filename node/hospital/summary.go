@@ -273,10 +273,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // see (docs/hospital.md, "Time and determinism"); Counts still repeat.
 func (s *Summary) Deterministic() string {
 	var b strings.Builder
-	d := s.Delivery
-	fmt.Fprintf(&b, "attempted=%d delivered=%d failed=%d missing=%d skipped=%d\n", d.Attempted, d.Delivered, d.Failed, d.Missing, d.Skipped)
-	h := s.Handovers
-	fmt.Fprintf(&b, "handovers=%d completed=%d resumed=%d failed=%d\n", h.Count, h.Completed, h.Resumed, h.Failed)
+	s.writeTotals(&b)
 	o := s.Overhead
 	fmt.Fprintf(&b, "air data=%d mqttsn=%d ts=%d rpl=%+v other=%d frames=%d\n", o.DataOctets, o.MQTTSNOctets, o.TSOctets,
 		o.RPL, o.OtherOctets, o.Frames)
@@ -286,15 +283,21 @@ func (s *Summary) Deterministic() string {
 	return b.String()
 }
 
+// writeTotals writes the delivery and handover lines of Deterministic and
+// Counts.
+func (s *Summary) writeTotals(b *strings.Builder) {
+	d := s.Delivery
+	fmt.Fprintf(b, "attempted=%d delivered=%d failed=%d missing=%d skipped=%d\n", d.Attempted, d.Delivered, d.Failed, d.Missing, d.Skipped)
+	h := s.Handovers
+	fmt.Fprintf(b, "handovers=%d completed=%d resumed=%d failed=%d\n", h.Count, h.Completed, h.Resumed, h.Failed)
+}
+
 // Counts is the part of the summary that repeats exactly under the same
 // seed on the virtual clock with no loss, on the mesh too: publishes,
 // deliveries, handovers and connects, per node as well.
 func (s *Summary) Counts() string {
 	var b strings.Builder
-	d := s.Delivery
-	fmt.Fprintf(&b, "attempted=%d delivered=%d failed=%d missing=%d skipped=%d\n", d.Attempted, d.Delivered, d.Failed, d.Missing, d.Skipped)
-	h := s.Handovers
-	fmt.Fprintf(&b, "handovers=%d completed=%d resumed=%d failed=%d\n", h.Count, h.Completed, h.Resumed, h.Failed)
+	s.writeTotals(&b)
 	for _, n := range s.Nodes {
 		fmt.Fprintf(&b, "%s pub=%d del=%d ho=%d conn=%d\n", n.Patient, n.Published, n.Delivered, n.Handovers, n.Connects)
 	}
