@@ -302,10 +302,12 @@ func runMeshMoves(t testing.TB, moves int, su meshSetup) meshRun {
 }
 
 // meshSetupFlag chooses the set-up of TestMeshHandoverEndToEnd (for the
-// figures in docs/BENCHMARKS.md): "duty" (the default: fast rejoin,
-// duty-cycled motes, strobing routers), "fast" (fast rejoin, radios always
-// on) or "default" (the stack's RPL and MAC defaults, radios always on).
-var meshSetupFlag = flag.String("mesh.setup", "duty", "TestMeshHandoverEndToEnd set-up: duty, fast or default")
+// figures in docs/BENCHMARKS.md): "fast" (the default: fast rejoin, radios
+// always on), "duty" (fast rejoin, duty-cycled motes, strobing routers:
+// 2–6 s, but 30–70 s under -race on a loaded 2-core host, so not the
+// default) or "default" (the stack's RPL and MAC defaults, radios always
+// on: the figures before the fast rejoin).
+var meshSetupFlag = flag.String("mesh.setup", "fast", "TestMeshHandoverEndToEnd set-up: fast, duty or default")
 
 func meshSetupNamed(t testing.TB, name string) meshSetup {
 	switch name {
@@ -352,7 +354,12 @@ func TestMeshHandoverEndToEnd(t *testing.T) {
 	}
 	ho, full := summarize(run.costs["handover"]), summarize(run.costs["full"])
 	t.Log("\n" + costTable(run, ho, full))
-	if ho.activeMJ >= full.activeMJ || ho.windowMJ >= full.windowMJ {
+	// The whole move's energy: asserted with the radios always on. With
+	// duty cycling the reattachment's listening (the detached mote scans
+	// with its radio on until a DIO comes, 128–256 ms, ~7–14 mJ) varies
+	// from move to move by as much as the whole after-route saving, so the
+	// whole move's ratio ranged 0.72–0.95 over runs: too near 1 to assert.
+	if !su.duty && (ho.activeMJ >= full.activeMJ || ho.windowMJ >= full.windowMJ) {
 		t.Errorf("handover energy %.3f/%.3f mJ, full reconfiguration %.3f/%.3f mJ: want less", ho.activeMJ, ho.windowMJ, full.activeMJ, full.windowMJ)
 	}
 	// Time: the median, since a move whose frames collide or back off

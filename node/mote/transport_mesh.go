@@ -86,6 +86,7 @@ func MobileStack(sc stack.Config, radioDelay time.Duration) stack.Config {
 	if sc.RPL.DAODelay == 0 {
 		sc.RPL.DAODelay = MobileDAODelay
 	}
+
 	// Nobody routes through a patient's mote: it joins as a leaf (RFC
 	// 6550 §8.5), so it spends no frames on Trickle DIOs, which after a
 	// move would come every few milliseconds from roots at RFC 6550's Imin.
