@@ -385,15 +385,15 @@ func TestMeshHandoverEndToEnd(t *testing.T) {
 }
 
 // The after-route bounds TestMeshHandoverEndToEnd asserts, with margins
-// that runs on a loaded host never came near (docs/BENCHMARKS.md): the
-// energy at issue 7's target (observed 0.11–0.14); the time at 0.5, not at
-// the target, because a full reconfiguration's round trips to a gateway
-// that answers at once often fit in the duty-cycled mote's receive holds
-// (rpl/stack BurstHold) and then wait for no channel check (observed
-// 0.04–0.26 with duty cycling, 0.23–0.25 with the radios always on).
+// that runs on a loaded host did not come near (docs/BENCHMARKS.md "Over
+// the RPL mesh"): the active energy at issue 7's target (observed 0.09–0.16
+// over all set-ups); the time at 0.6, not at the target, which the mesh
+// does not meet with its radios always on (observed 0.23–0.38: the
+// gateways' work, stamped as emulated time by the driver, weighs more in
+// the handover's 5–8 ms than in the full reconfiguration's 21 ms).
 const (
 	maxAfterRouteEnergy = 0.2
-	maxAfterRouteTime   = 0.5
+	maxAfterRouteTime   = 0.6
 )
 
 // summarize averages moves (and takes the medians of the times).
