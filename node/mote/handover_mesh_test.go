@@ -386,9 +386,9 @@ func TestMeshHandoverEndToEnd(t *testing.T) {
 
 // The after-route bounds TestMeshHandoverEndToEnd asserts, with margins
 // that runs on a loaded host did not come near (docs/BENCHMARKS.md "Over
-// the RPL mesh"): the active energy at issue 7's target (observed 0.09–0.16
+// the RPL mesh"): the active energy at issue 7's target (observed 0.09–0.15
 // over all set-ups); the time at 0.6, not at the target, which the mesh
-// does not meet with its radios always on (observed 0.23–0.38: the
+// does not meet with its radios always on (observed 0.23–0.39: the
 // gateways' work, stamped as emulated time by the driver, weighs more in
 // the handover's 5–8 ms than in the full reconfiguration's 21 ms).
 const (
