@@ -26,7 +26,8 @@ type resumeOp struct {
 	started time.Time
 	phase   uint8
 	peerRetry
-	held [][]byte // the node's datagrams that arrived during the resume
+	held    [][]byte // the node's datagrams that arrived during the resume
+	refused bool     // refused already: what the node sent behind HO-RESUME is dropped (holdRefused)
 }
 
 const (
@@ -129,7 +130,34 @@ func (h *handover) finish(op *resumeOp, st mqttsn.HOStatus) {
 	h.g.log.Info("resume refused", "client", op.id, "from", op.p.key.String(), "reason", st.String())
 	h.event(EventRefused, op.id, op.home, st)
 	h.m.handover("in", st, 0)
+	h.holdRefused(op) // before the answer: handleDatagram reads nHolding without g.mu
 	h.answer(op.p, st)
+}
+
+// holdRefused keeps dropping, counted as held, what the node sent behind
+// its refused HO-RESUME and reaches us after the refusal, until it connects
+// afresh, resumes again or leaves, or one Tretry passes. Answered as from
+// an unknown client, a PUBLISH sent right behind HO-RESUME would draw a
+// DISCONNECT (§6.12) that the node cannot tell from one about the session it
+// is setting up meanwhile: it would fail that publish, or the fallback
+// CONNECT in progress. The node sends again after its full connect what
+// went out behind HO-RESUME. Call with g.mu held, after end(op) and before
+// the refusal leaves.
+func (h *handover) holdRefused(op *resumeOp) {
+	g := h.g
+	if h.holding[op.p.key] != nil {
+		return
+	}
+	op.refused, op.held = true, nil
+	h.holding[op.p.key] = op
+	h.nHolding.Store(int32(len(h.holding)))
+	op.timer = g.clk.AfterFunc(g.cfg.RetryInterval, func() {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if h.holding[op.p.key] == op {
+			h.end(op)
+		}
+	})
 }
 
 // end forgets op. Call with g.mu held.
@@ -432,8 +460,8 @@ func (h *handover) release(p *peer, held [][]byte) {
 }
 
 // hold keeps a copy of a datagram from a node whose resume is being served,
-// so that a node that publishes right after HO-RESUME loses nothing. It
-// reports whether it took b.
+// so that a node that publishes right after HO-RESUME loses nothing, or drops
+// it when the resume was refused (holdRefused). It reports whether it took b.
 func (h *handover) hold(b []byte, key peerKey) bool {
 	g := h.g
 	g.mu.Lock()
@@ -453,7 +481,7 @@ func (h *handover) hold(b []byte, key peerKey) bool {
 			return false
 		}
 	}
-	if len(op.held) >= maxHeld {
+	if op.refused || len(op.held) >= maxHeld {
 		h.peerDrop(peerDropHeld)
 		return true
 	}

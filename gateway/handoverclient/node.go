@@ -97,6 +97,7 @@ type Node struct {
 	tokenCh  chan struct{} // closed when a token arrives
 	names    map[string]string
 	ready    chan struct{} // closed while publishes may go out
+	settled  chan struct{} // closed when the last Move ended
 	gen      uint64        // incremented by every Move
 	inflight map[uint64]context.CancelFunc
 	idle     *sync.Cond // signalled when inflight empties
@@ -113,6 +114,8 @@ func New(conn net.PacketConn, gw net.Addr, cfg Config) *Node {
 		n.names[a] = name
 	}
 	close(n.ready)
+	n.settled = make(chan struct{})
+	close(n.settled)
 	n.idle = sync.NewCond(&n.mu)
 	ccfg := cfg.Client
 	user := ccfg.OnUnsolicited
@@ -251,8 +254,11 @@ func (n *Node) Connect(ctx context.Context) error {
 // flight is sent again at gw.
 func (n *Node) Move(ctx context.Context, gw net.Addr) Result {
 	start := n.clk.Now()
+	settled := make(chan struct{})
+	defer close(settled)
 	n.mu.Lock()
 	n.gen++
+	n.settled = settled
 	select {
 	case <-n.ready:
 		n.ready = make(chan struct{})
@@ -429,6 +435,19 @@ func (n *Node) Publish(ctx context.Context, topic string, qos mqttsn.QoS, retain
 		cancel()
 		if err == nil || ctx.Err() != nil {
 			return err
+		}
+		// A publish that went out right behind HO-RESUME can fail before
+		// the move has decided: the visited gateway may answer it with
+		// DISCONNECT once it refused the resume, and that reaches the
+		// client before the Node has read the refusal. Whether the move
+		// interrupted it is known once the move ended.
+		n.mu.Lock()
+		settled := n.settled
+		n.mu.Unlock()
+		select {
+		case <-settled:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 		n.mu.Lock()
 		moved := n.gen != gen
