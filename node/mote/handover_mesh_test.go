@@ -510,11 +510,12 @@ func costTable(run meshRun, ho, full moveCost) string {
 
 // BenchmarkMeshHandover runs two moves of each mote per iteration and
 // reports the means: time after the route and active energy, handover and
-// full reconfiguration (emulated time; see TestMeshHandoverEndToEnd).
+// full reconfiguration (emulated time; the set-up -mesh.setup names, see
+// TestMeshHandoverEndToEnd).
 func BenchmarkMeshHandover(b *testing.B) {
 	var ho, full []moveCost
 	for range b.N {
-		run := runMeshMoves(b, 2, meshSetup{fast: true, duty: true})
+		run := runMeshMoves(b, 2, meshSetupNamed(b, *meshSetupFlag))
 		ho = append(ho, run.costs["handover"]...)
 		full = append(full, run.costs["full"]...)
 	}
