@@ -191,7 +191,7 @@ func (g *Gateway) onWillMsg(in *inbound, m *mqttsn.WillMsg) {
 func (g *Gateway) startAdmission(pc *pendingConnect) {
 	stopTimer(pc.timer)
 	pc.phase = phaseAdmit
-	if !g.goBroker(func(context.Context) { g.admitAndAttach(pc) }) {
+	if !g.goAnswering(func(_ context.Context, answered func()) { g.admitAndAttach(pc, answered) }) {
 		g.dropf(dropCongestion, pc.peer.key, "too many broker calls in progress", "client", pc.clientID)
 		g.m.connects["congestion"].Inc()
 		g.send(pc.peer, &mqttsn.Connack{ReturnCode: mqttsn.RejectedCongestion})
@@ -199,7 +199,8 @@ func (g *Gateway) startAdmission(pc *pendingConnect) {
 	}
 }
 
-func (g *Gateway) admitAndAttach(pc *pendingConnect) {
+// admitAndAttach calls answered before it answers the client (goAnswering).
+func (g *Gateway) admitAndAttach(pc *pendingConnect, answered func()) {
 	req := &AdmitRequest{
 		ClientID:     pc.clientID,
 		Addr:         pc.peer.addr,
@@ -212,6 +213,7 @@ func (g *Gateway) admitAndAttach(pc *pendingConnect) {
 	if err := g.cfg.Authenticator.Admit(pc.ctx, req); err != nil {
 		rc := admitCode(err)
 		g.log.Info("client not admitted", "client", pc.clientID, "from", pc.peer.key.String(), "err", err)
+		answered()
 		g.mu.Lock()
 		g.failConnect(pc, rc, dropAdmission)
 		g.mu.Unlock()
@@ -236,6 +238,7 @@ func (g *Gateway) admitAndAttach(pc *pendingConnect) {
 	g.mu.Lock()
 	if err != nil {
 		g.log.Warn("broker attach failed", "client", pc.clientID, "err", err)
+		answered()
 		g.failConnect(pc, mqttsn.RejectedCongestion, dropBrokerError)
 		g.mu.Unlock()
 		return
@@ -258,6 +261,7 @@ func (g *Gateway) admitAndAttach(pc *pendingConnect) {
 		}
 		return
 	}
+	answered()
 	g.commitConnect(pc)
 	g.mu.Unlock()
 }

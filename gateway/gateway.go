@@ -224,13 +224,5 @@ func stopTimer(t clock.Timer) {
 // BrokerTimeout; it reports false (and runs nothing) when MaxBrokerOps calls
 // are already in progress or the gateway is closed. Call with g.mu held.
 func (g *Gateway) goBroker(f func(ctx context.Context)) bool {
-	if g.closed || g.ops.Load() >= int64(g.cfg.MaxBrokerOps) {
-		return false
-	}
-	g.ops.Add(1)
-	if g.pool.work == nil {
-		g.pool.work = make(chan func(context.Context))
-	}
-	g.runPooled(f)
-	return true
+	return g.goPooled(brokerCall{f: f})
 }

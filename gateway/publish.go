@@ -99,12 +99,13 @@ func (g *Gateway) onPublish(in *inbound, m *mqttsn.Publish) {
 	}
 	msg.Payload = append([]byte(nil), m.Data...) // the call outlives the read buffer
 	attaching := g.lifecyclePending(id)
-	if !g.goBroker(func(ctx context.Context) {
+	if !g.goAnswering(func(ctx context.Context, answered func()) {
 		// A session restored from the Store (or just connected) may still
 		// be attaching to the broker: publish after that, not into an
 		// "unknown client" rejection.
 		_ = waitStep(ctx, attaching)
 		err := g.broker.Publish(ctx, id, msg) // ctx is bounded by BrokerTimeout
+		answered()
 		g.publishDone(s, epoch, p, topicID, msgID, msg.QoS, err)
 	}) {
 		s.inBusy = removeID(s.inBusy, m.MsgID)

@@ -235,6 +235,44 @@ func TestPublishBeforeConnect(t *testing.T) {
 
 // Beyond MaxBrokerOps every path answers "rejected: congestion" (or skips a
 // detach) instead of blocking; nothing deadlocks.
+// TestBrokerOpsFreedOnAnswer: with MaxBrokerOps = 1, the message a client
+// sends on CONNACK, PUBACK or SUBACK finds the slot free, even while the
+// worker that answered has not returned yet (held here in afterCall): a
+// call gives its slot back once its broker calls are over, before it
+// answers. Held until the worker returned, the slot refused that next
+// message "rejected: congestion" now and then (TestBrokerOpsLimit failed 2
+// in 80 runs) with no broker call in progress.
+func TestBrokerOpsFreedOnAnswer(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.MaxBrokerOps = 1 })
+	release := make(chan struct{})
+	h.g.mu.Lock()
+	h.g.pool.afterCall = func() { <-release }
+	h.g.mu.Unlock()
+	t.Cleanup(func() { close(release) }) // before the harness's Close, which waits for the workers
+	a := h.client()
+	a.connect("a", true, 60)
+	id := a.register("t", 1)
+	for msgID := uint16(2); msgID < 4; msgID++ {
+		a.send(&mqttsn.Publish{QoS: mqttsn.QoS1, TopicID: id, MsgID: msgID, Data: []byte("next")})
+		if ack := expect[*mqttsn.Puback](a); ack.ReturnCode != mqttsn.Accepted || ack.MsgID != msgID {
+			t.Fatalf("%+v", ack)
+		}
+	}
+	a.send(&mqttsn.Subscribe{MsgID: 4, TopicName: []byte("s")})
+	if ack := expect[*mqttsn.Suback](a); ack.ReturnCode != mqttsn.Accepted {
+		t.Fatalf("%+v", ack)
+	}
+	a.send(&mqttsn.Unsubscribe{MsgID: 5, TopicName: []byte("s")})
+	expect[*mqttsn.Unsuback](a)
+	a.send(&mqttsn.Publish{QoS: mqttsn.QoS1, TopicID: id, MsgID: 6, Data: []byte("after UNSUBACK")})
+	if ack := expect[*mqttsn.Puback](a); ack.ReturnCode != mqttsn.Accepted {
+		t.Fatalf("%+v", ack)
+	}
+	if n := h.g.ops.Load(); n != 0 {
+		t.Errorf("%d slots held with every call answered", n)
+	}
+}
+
 func TestBrokerOpsLimit(t *testing.T) {
 	h := newHarness(t, func(c *Config) { c.MaxBrokerOps = 1 })
 	a, b := h.client(), h.client()

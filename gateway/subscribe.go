@@ -60,10 +60,11 @@ func (g *Gateway) onSubscribe(in *inbound, m *mqttsn.Subscribe) {
 	}
 	s.subscribing++
 	id, p, tt, topicID, msgID, qos, epoch := s.id, s.peer, m.TopicIDType, m.TopicID, m.MsgID, byte(m.QoS), s.epoch
-	if !g.goBroker(func(ctx context.Context) {
+	if !g.goAnswering(func(ctx context.Context, answered func()) {
 		ctx, cancel := context.WithTimeout(ctx, g.cfg.BrokerTimeout)
 		defer cancel()
 		granted, err := g.broker.Subscribe(ctx, id, filter, qos)
+		answered()
 		g.subscribeDone(s, epoch, p, tt, topicID, msgID, filter, granted, err)
 	}) {
 		s.subscribing--
@@ -128,10 +129,11 @@ func (g *Gateway) onUnsubscribe(in *inbound, m *mqttsn.Unsubscribe) {
 		return
 	}
 	id, p, msgID := s.id, s.peer, m.MsgID
-	if !g.goBroker(func(ctx context.Context) {
+	if !g.goAnswering(func(ctx context.Context, answered func()) {
 		ctx, cancel := context.WithTimeout(ctx, g.cfg.BrokerTimeout)
 		defer cancel()
 		err := g.broker.Unsubscribe(ctx, id, filter)
+		answered()
 		g.mu.Lock()
 		defer g.mu.Unlock()
 		if g.closed {
