@@ -17,7 +17,8 @@
 // attempt: Move returns only once one of the two succeeded or both failed.
 //
 // Publish survives moves: a QoS 1/2 publish in flight when the node moves is
-// sent again at the new gateway at once (a duplicate only as QoS 1 allows;
+// sent again at the new gateway at once, right behind HO-RESUME, without
+// waiting for HO-RESUMED (a duplicate only as QoS 1 allows;
 // for QoS 2 too, since the new msg id is not the one the gateway knows).
 // Publishes made while a move is under way go out right behind HO-RESUME
 // and the visited gateway holds them until the session is in (or, with

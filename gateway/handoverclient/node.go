@@ -436,6 +436,21 @@ func (n *Node) Publish(ctx context.Context, topic string, qos mqttsn.QoS, retain
 		if err == nil || ctx.Err() != nil {
 			return err
 		}
+		n.mu.Lock()
+		movedNow := n.gen != gen
+		if movedNow {
+			n.stats.Republished++
+		}
+		n.mu.Unlock()
+		if movedNow {
+			// A move began while it was in flight (and cancelled it): send
+			// it again as soon as the move lets publishes through, right
+			// behind HO-RESUME (the visited gateway holds it until the
+			// session is in), not after HO-RESUMED. If the resume fails,
+			// the fallback cancels it once more and it goes out after the
+			// full connect.
+			continue
+		}
 		// A publish that went out right behind HO-RESUME can fail before
 		// the move has decided: the visited gateway may answer it with
 		// DISCONNECT once it refused the resume, and that reaches the

@@ -43,6 +43,7 @@ type hoWorld struct {
 	mobile    bool
 	moteStack stack.Config
 	routers   []*border.Router // started by the world (hoOpts.routerStack)
+	backhaul  time.Duration    // delay of the gateway's datagrams to those routers (hoOpts.backhaul)
 	serving   sync.WaitGroup
 	reg       *registry.Registry
 	svc       *ts.Service
@@ -180,12 +181,15 @@ func newHOWorld(t testing.TB, mesh bool, tune ...func(i int, c *area.Config)) *h
 type hoOpts struct {
 	mesh        bool
 	routerStack *stack.Config
+	// backhaul delays the gateway's datagrams to the world's routers
+	// (delayedConn).
+	backhaul time.Duration
 }
 
 func newHOWorldWith(t testing.TB, opts hoOpts, tune ...func(i int, c *area.Config)) *hoWorld {
 	t.Helper()
 	mesh := opts.mesh
-	w := &hoWorld{t: t, ctx: context.Background(), clk: clock.NewVirtual(epoch)}
+	w := &hoWorld{t: t, ctx: context.Background(), clk: clock.NewVirtual(epoch), backhaul: opts.backhaul}
 	var err error
 	if w.reg, err = registry.Open(filepath.Join(memTempDir(t), "ts.db"), registry.Options{Clock: w.clk}); err != nil {
 		t.Fatal(err)
@@ -309,11 +313,33 @@ func (w *hoWorld) startRouter(i int, cfg area.Config, sc stack.Config) {
 		w.t.Fatal(err)
 	}
 	w.routers = append(w.routers, r)
+	var pc net.PacketConn = r.PacketConn()
+	if w.backhaul > 0 {
+		pc = &delayedConn{PacketConn: pc, clk: w.clk, d: w.backhaul}
+	}
 	w.serving.Add(1)
 	go func() {
 		defer w.serving.Done()
-		_ = w.areas[i].Gateway.Serve(w.ctx, r.PacketConn())
+		_ = w.areas[i].Gateway.Serve(w.ctx, pc)
 	}()
+}
+
+// delayedConn hands the gateway's datagrams to the border router d later
+// on the virtual clock: the wired hop and the gateway's own time, which
+// the driver otherwise stamps at about zero. Without it a gateway's answer
+// to a mote leaves the router at the very instant the router's ACK of the
+// request ends, while a duty-cycled mote's radio is still on, and never
+// waits for the mote's next channel check, as a real one would.
+type delayedConn struct {
+	net.PacketConn
+	clk clock.Clock
+	d   time.Duration
+}
+
+func (c *delayedConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	cp := append([]byte(nil), b...)
+	c.clk.AfterFunc(c.d, func() { _, _ = c.PacketConn.WriteTo(cp, addr) })
+	return len(b), nil
 }
 
 func areaName(i int) string { return fmt.Sprintf("gw-area%d", i+1) }
