@@ -295,8 +295,13 @@ func (t *MeshTransport) Close() error {
 }
 
 // sync accounts the unicast attempts that got no acknowledgement since the
-// last call: each retry follows one, and so does each final failure.
+// last call: each retry follows one, and so does each final failure; and,
+// duty-cycled, the listen time up to 10 ms ago (rpl/stack SettleListen;
+// otherwise reported at the next frame or within a second).
 func (t *MeshTransport) sync() {
+	if t.duty {
+		t.st.SettleListen()
+	}
 	c := t.st.Counters()
 	n := c.MACRetries + c.MACTxFailed
 	t.mu.Lock()
