@@ -3,7 +3,11 @@
 //   - an IEEE 802.15.4 MAC over a medium.Radio: data frames with extended
 //     addresses and PAN ID compression, acknowledgments (§7.5.6.4) and up
 //     to 7 retransmissions with random backoff for unicast frames (as
-//     Contiki-NG's CSMA), duplicate suppression by sequence number;
+//     Contiki-NG's CSMA), duplicate suppression by sequence number, and
+//     interframe spacing (§7.5.1.3): a radio begins a frame only after its
+//     last one, a SIFS or LIFS after it (after the ACK of an acknowledged
+//     frame), so a node that answers at once still answers after the ACK
+//     exchange, when a duty-cycled neighbour's radio has gone to sleep;
 //   - 6LoWPAN (package lowpan): IPHC with the DODAG prefix as context 0,
 //     NHC-UDP, RFC 4944 fragmentation and bounded reassembly;
 //   - IPv6 with RPL routing in non-storing mode (package dodag): the

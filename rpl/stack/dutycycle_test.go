@@ -80,6 +80,14 @@ type dnet struct {
 	s      []*Stack
 	mac    []ieee802154.Address
 	listen []time.Duration // sum of OnListen calls per node
+	txMu   sync.Mutex
+	tx     [][]txRec // frames each node sent (OnFrame Tx)
+}
+
+// txRec is one frame a node sent: when it began and its length.
+type txRec struct {
+	at time.Time
+	n  int
 }
 
 func rootCfg(strobe time.Duration) Config {
@@ -94,7 +102,7 @@ func leafCfg() Config {
 func newDutyNet(t *testing.T, nodes ...dnode) *dnet {
 	t.Helper()
 	v := clock.NewVirtual(epoch)
-	n := &dnet{clk: v, cap: &capture{}, listen: make([]time.Duration, len(nodes))}
+	n := &dnet{clk: v, cap: &capture{}, listen: make([]time.Duration, len(nodes)), tx: make([][]txRec, len(nodes))}
 	n.m = medium.New(medium.Config{Clock: v, Seed: 1, Range: 50, Capture: n.cap})
 	for i, nd := range nodes {
 		addr := ieee802154.Ext(extAddr(byte(i + 1)))
@@ -106,6 +114,13 @@ func newDutyNet(t *testing.T, nodes ...dnode) *dnet {
 		c := nd.cfg
 		c.Addr, c.Radio, c.Clock, c.Seed = addr.Ext, port, v, uint64(i+1)
 		c.OnListen = func(d time.Duration) { n.listen[i] += d }
+		c.OnFrame = func(d Dir, octets int) {
+			if d == Tx {
+				n.txMu.Lock()
+				n.tx[i] = append(n.tx[i], txRec{v.Now(), octets})
+				n.txMu.Unlock()
+			}
+		}
 		s, err := New(c)
 		if err != nil {
 			t.Fatal(err)

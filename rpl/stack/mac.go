@@ -43,7 +43,13 @@ type mac struct {
 	inflight *txFrame
 	timer    clock.Timer
 	gen      uint64 // invalidates stale ack timers
-	seq      uint8
+	// Interframe spacing (ifs.go): the end of the last frame this radio
+	// sent, the earliest start of a new frame, and the timer that starts
+	// a queued frame then.
+	txEnd  time.Time
+	nextTx time.Time
+	kickT  clock.Timer
+	seq    uint8
 	// recent remembers the last frame per sender — sequence number and
 	// FCS — to drop the duplicates a lost acknowledgment causes
 	// (§7.5.6.1): a retransmission repeats the frame octet for octet. The
@@ -85,9 +91,14 @@ func (s *Stack) enqueueFrame(dst ieee802154.Address, payload []byte, done func(b
 	s.kickMAC()
 }
 
-// kickMAC starts the next queued frame if none is in flight.
+// kickMAC starts the next queued frame if none is in flight and the
+// interframe spacing after this radio's last frame has passed.
 func (s *Stack) kickMAC() {
 	for s.mac.inflight == nil && len(s.mac.queue) > 0 && !s.closed {
+		if d := s.txWait(); d > 0 {
+			s.deferKick(d)
+			return
+		}
 		f := s.mac.queue[0]
 		s.mac.queue[0] = nil
 		s.mac.queue = s.mac.queue[1:]
@@ -144,6 +155,7 @@ func (s *Stack) ackTimeout(gen uint64) {
 		// exponent growing with each attempt.
 		be := min(minBE+f.tries-1, maxBE)
 		d := time.Duration(s.rng.IntN(1<<be)) * backoffPeriod
+		d = max(d, s.txWait())
 		s.mac.gen++
 		gen := s.mac.gen
 		s.mac.timer = s.clk.AfterFunc(d, func() {
@@ -172,6 +184,7 @@ func (s *Stack) finishInflight(acked bool) {
 	}
 	if acked {
 		s.cnt.MACTxAcked++
+		s.txAcked(len(f.psdu))
 	}
 	if f.dst.Mode != ieee802154.AddrNone {
 		s.rpl.LinkResult(f.dst, f.tries, acked)
@@ -186,6 +199,7 @@ func (s *Stack) finishInflight(acked bool) {
 func (s *Stack) radioTx(psdu []byte) {
 	s.cnt.TxFrames++
 	s.cnt.TxOctets += uint64(len(psdu))
+	s.txSent(len(psdu))
 	if s.duty != nil {
 		now := s.clk.Now()
 		s.duty.txUntil = now.Add(medium.Airtime(len(psdu)))

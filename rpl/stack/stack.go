@@ -132,6 +132,9 @@ func (s *Stack) Close() error {
 	if s.mac.timer != nil {
 		s.mac.timer.Stop()
 	}
+	if s.mac.kickT != nil {
+		s.mac.kickT.Stop()
+	}
 	if s.duty != nil && s.duty.flushT != nil {
 		s.duty.flushT.Stop()
 	}

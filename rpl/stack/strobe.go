@@ -21,8 +21,21 @@ func (s *Stack) startStrobe(f *txFrame) {
 	s.strobe(f)
 }
 
-// strobe sends one repetition and schedules the next step.
+// strobe sends one repetition and schedules the next step. A repetition
+// waits for an ACK this radio sent in the gap to end, and a SIFS after it.
 func (s *Stack) strobe(f *txFrame) {
+	if d := s.mac.txEnd.Add(sifsPeriod).Sub(s.clk.Now()); f.reps > 0 && d > 0 {
+		s.mac.gen++
+		gen := s.mac.gen
+		s.mac.timer = s.clk.AfterFunc(d, func() {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.mac.inflight == f && gen == s.mac.gen && !s.closed {
+				s.strobe(f)
+			}
+		})
+		return
+	}
 	if f.reps > 0 {
 		s.cnt.StrobeRepeats++
 	}
