@@ -25,7 +25,10 @@ func durationField(d time.Duration) uint16 {
 // when the gateway asks for them (Config.Will set), until CONNACK. A
 // rejection comes back as an mqttsn.ReturnCode error. Connect also returns
 // a sleeping client to the active state (§6.14). Topic registrations of an
-// earlier connection are forgotten.
+// earlier connection are forgotten. A DISCONNECT from the gateway while
+// Connect waits is not an answer to CONNECT (§5.4.5, §6.2): it is counted in
+// Stats.Ignored and Connect keeps waiting for CONNACK (and, with the Trusted
+// System, through the admission challenge) under the usual Tretry/Nretry.
 func (c *Client) Connect(ctx context.Context) error {
 	c.mu.Lock()
 	c.state = StateConnecting

@@ -101,7 +101,19 @@ func (c *Client) dispatch(m mqttsn.Message, from net.Addr) {
 	case *mqttsn.Disconnect: // §6.12: unsolicited DISCONNECT
 		c.mu.Lock()
 		was := c.state
-		if was == StateActive || was == StateConnecting || was == StateAwake || was == StateAsleep {
+		if was == StateConnecting {
+			// Not an answer to CONNECT: that is CONNACK with a return code,
+			// a refusal included (§5.4.5, §6.2). A DISCONNECT now is a
+			// leftover of an earlier exchange with this gateway (its answer
+			// to a PUBLISH or PINGREQ that reached it before our CONNECT, as
+			// from a client it did not know). Connect keeps waiting under
+			// its Tretry/Nretry rules, an admission challenge included.
+			c.mu.Unlock()
+			c.stats.ignored.Add(1)
+			c.log.Debug("mqttsn DISCONNECT while connecting ignored", "from", from.String())
+			return
+		}
+		if was == StateActive || was == StateAwake || was == StateAsleep {
 			c.state = StateLost
 			if c.kaTimer != nil {
 				c.kaTimer.Stop()
