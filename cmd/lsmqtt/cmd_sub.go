@@ -78,6 +78,11 @@ func runSub(c *cli.Context) error {
 			cancel()
 		}
 	}
+	limitReached := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return limit > 0 && count >= limit
+	}
 	lost := make(chan error, 1)
 	s, err := newSNSession(c, "sub", client.Config{
 		OnPublish:    onPublish,
@@ -94,10 +99,16 @@ func runSub(c *cli.Context) error {
 		return fmt.Errorf("connect to %v: %w", s.c.Gateway(), err)
 	}
 	sub, err := s.c.Subscribe(ctx, s.topic, s.qos)
-	if err != nil {
+	switch {
+	case err != nil && !limitReached():
 		return fmt.Errorf("subscribe %s: %w", s.topic, err)
+	case err != nil:
+		// --repeat was met by messages that came right behind the
+		// SUBACK, before Subscribe returned: its cancel ended the wait.
+		logger.Debug("subscribed; --repeat met before the answer was read", "topic", s.topic.String())
+	default:
+		logger.Debug("subscribed", "topic", s.topic.String(), "granted_qos", int(sub.QoS), "topic_id", sub.TopicID)
 	}
-	logger.Debug("subscribed", "topic", s.topic.String(), "granted_qos", int(sub.QoS), "topic_id", sub.TopicID)
 	<-ctx.Done()
 	select {
 	case err := <-lost:
