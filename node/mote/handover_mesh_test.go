@@ -399,8 +399,8 @@ func TestMeshHandoverEndToEnd(t *testing.T) {
 
 // The after-route bounds TestMeshHandoverEndToEnd asserts (radios always
 // on): regression guards about twice the observed ranges, not issue 7's
-// target (docs/BENCHMARKS.md "Over the RPL mesh"). Observed over 35 runs
-// (30 under -race on a loaded 2-core host): active energy 0.11–0.21, median
+// target (docs/BENCHMARKS.md "Over the RPL mesh"). Observed over 45 runs
+// (40 under -race on a loaded 2-core host): active energy 0.11–0.21, median
 // time 0.21–0.42. The target (0.2) is met in energy but for the heaviest
 // load, where the handover's window grows by the frames of a publish or
 // two; not in time: the gateways' work, stamped as emulated time by the
