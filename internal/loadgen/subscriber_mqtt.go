@@ -19,12 +19,22 @@ type mqttSubscriber struct {
 	cl   *paho.Client
 }
 
+// subscriberSetupTimeout bounds the subscriber's dial, CONNECT and SUBSCRIBE
+// together. They happen once, before anything is measured, so the bound
+// only keeps a broker that never answers from hanging the run, and it is
+// generous: it used to be Config.ConnectTimeout (default 5 s, the MQTT-SN
+// CONNECT burst's resend interval, unrelated to this TCP exchange), and a
+// loopback SUBSCRIBE to the embedded broker that takes milliseconds, or
+// 70 ms with two CPU hogs, once missed it on a host overloaded by
+// race-enabled tests. A broker that refuses fails at once, whatever the bound.
+const subscriberSetupTimeout = 60 * time.Second
+
 func startMQTTSubscriber(ctx context.Context, cfg *Config, dl *deliveries) (*mqttSubscriber, error) {
 	addr, err := brokerAddr(cfg.SubMQTT)
 	if err != nil {
 		return nil, err
 	}
-	dctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	dctx, cancel := context.WithTimeout(ctx, subscriberSetupTimeout)
 	defer cancel()
 	conn, err := (&net.Dialer{}).DialContext(dctx, "tcp", addr)
 	if err != nil {
@@ -33,6 +43,9 @@ func startMQTTSubscriber(ctx context.Context, cfg *Config, dl *deliveries) (*mqt
 	bc := newBufConn(conn)
 	cl := paho.NewClient(paho.ClientConfig{
 		Conn: bc,
+		// paho bounds each exchange by PacketTimeout (default 10 s) inside
+		// dctx: give it the same room.
+		PacketTimeout: subscriberSetupTimeout,
 		OnPublishReceived: []func(paho.PublishReceived) (bool, error){func(pr paho.PublishReceived) (bool, error) {
 			dl.deliver(pr.Packet.Payload, pr.Packet.Duplicate(), nowNano())
 			return true, nil
