@@ -42,6 +42,7 @@ type mover struct {
 	m    *mote.Mote
 	tr   *mote.MeshTransport
 	mac  ieee802154.Address
+	dg   *datagramTrace // its MQTT-SN datagrams
 }
 
 // moveCost is what one move cost one mote, measured from the moment its
@@ -55,10 +56,16 @@ type moveCost struct {
 	joined     time.Duration // position change → joined the new DODAG (RPL)
 	route      time.Duration // position change → the move's start (joined, DAO acknowledged)
 	afterRoute time.Duration // the move's start (in the new DODAG, DAO acknowledged) → the same
-	txFrames   uint64        // frames the mote put on the air (the medium's count)
-	txOctets   uint64        // their PSDU octets
-	activeMJ   float64       // CPU + TX + RX
-	windowMJ   float64       // all of it, LPM and idle listening included
+	// The move's start → the caregiver's first delivery from the new area,
+	// new or not: a duplicate when the publish the move interrupted had
+	// reached the old area before (its PUBACK lost with the move).
+	firstAny  time.Duration
+	resendDup bool        // that first delivery was a duplicate
+	resume    resumeTrace // a handover move's datagrams after the route
+	txFrames  uint64      // frames the mote put on the air (the medium's count)
+	txOctets  uint64      // their PSDU octets
+	activeMJ  float64     // CPU + TX + RX
+	windowMJ  float64     // all of it, LPM and idle listening included
 	// The same from the move's start (the mote's own accounting).
 	routeFrames, routeOctets     uint64
 	routeActiveMJ, routeWindowMJ float64
@@ -158,6 +165,8 @@ func runMeshMoves(t testing.TB, moves int, su meshSetup) meshRun {
 		mv.m, mv.tr, mv.mac = w.meshMote(i+1, mv.pos[0], mote.Config{Creds: creds, Seed: uint64(i + 1),
 			PublishInterval: 100 * time.Millisecond, RoutineQoS: mqttsn.QoS1, RetryInterval: 2 * time.Second,
 			IgnoreOverheard: true, NoHandover: mv.noHO})
+		mv.dg = &datagramTrace{clk: w.clk}
+		mote.WrapConn(mv.m, mv.dg.wrap)
 	}
 	ctx, cancel := context.WithCancel(w.ctx)
 	var running sync.WaitGroup
@@ -187,6 +196,8 @@ func runMeshMoves(t testing.TB, moves int, su meshSetup) meshRun {
 	processed := 0
 	// The first new message of a moving mote from the area it moves to.
 	firstNew, target := map[string]delivery{}, map[string]int{}
+	// The first delivery from there, new or a duplicate.
+	firstAny, firstDup := map[string]delivery{}, map[string]bool{}
 	// scan takes in the caregiver's deliveries: order, gaps, duplicates.
 	scan := func() {
 		for _, d := range w.deliveredSince(processed) {
@@ -201,6 +212,11 @@ func runMeshMoves(t testing.TB, moves int, su meshSetup) meshRun {
 				t.Fatalf("%s: envelope: %v", g, err)
 			}
 			k := seqKey{h.KeyID, h.Seq}
+			if to, ok := target[g]; ok && d.area == to {
+				if _, ok := firstAny[g]; !ok {
+					firstAny[g], firstDup[g] = d, s.all[k]
+				}
+			}
 			switch {
 			case s.all[k]:
 				run.dups[g]++ // QoS 1: again, after a move interrupted its PUBACK
@@ -255,6 +271,7 @@ func runMeshMoves(t testing.TB, moves int, su meshSetup) meshRun {
 			e0, n0, t0 := mv.m.Snapshot(), w.md.Node(mv.mac), w.clk.Now()
 			nMoves := len(mv.m.Moves())
 			delete(firstNew, mv.name)
+			delete(firstAny, mv.name)
 			target[mv.name] = to
 			w.md.SetPosition(mv.mac, mv.pos[to])
 			var at delivery
@@ -288,9 +305,14 @@ func runMeshMoves(t testing.TB, moves int, su meshSetup) meshRun {
 			if rec.Resumed == mv.noHO || rec.Err != "" {
 				t.Fatalf("move %d of %s: %+v", k, mv.name, rec)
 			}
+			var rt resumeTrace
+			if rec.Resumed {
+				rt = readResume(mv.dg.between(rec.At, at.at), rec.At, at.at)
+			}
 			de, dr := e1.Sub(e0), e1.Sub(rec.Energy)
 			run.costs[mv.name] = append(run.costs[mv.name], moveCost{mote: mv.name, to: to, resumed: rec.Resumed,
 				total: at.at.Sub(t0), afterRoute: at.at.Sub(rec.At), joined: joinedAt.Sub(t0), route: rec.At.Sub(t0),
+				firstAny: firstAny[mv.name].at.Sub(rec.At), resendDup: firstDup[mv.name], resume: rt,
 				txFrames: n1.TxFrames - n0.TxFrames, txOctets: n1.TxOctets - n0.TxOctets,
 				activeMJ: de.Energy.CPU + de.Energy.TX + de.Energy.RX, windowMJ: de.TotalMJ(),
 				routeFrames: f1.TxFrames - rec.Frames.TxFrames, routeOctets: f1.TxOctets - rec.Frames.TxOctets,
@@ -472,14 +494,41 @@ func costTable(run meshRun, ho, full moveCost) string {
 	var b strings.Builder
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 	fmt.Fprintln(&b, "Per move (frames and octets the mote sent; energy active / window):")
-	fmt.Fprintln(&b, "| mote | move | resumed | joined the new DODAG | route (move starts) | first delivery | after the route | frames / octets, whole | after the route | energy (mJ), whole | after the route |")
-	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(&b, "| mote | move | resumed | joined the new DODAG | route (move starts) | first delivery | after the route | first from there, after the route (duplicate?) | frames / octets, whole | after the route | energy (mJ), whole | after the route |")
+	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, name := range []string{"full", "handover"} {
 		for i, c := range run.costs[name] {
-			fmt.Fprintf(&b, "| %s | %d →%c | %v | %s | %s | %s | %s | %d / %d | %d / %d | %.3f / %.3f | %.3f / %.3f |\n", name, i+1, 'A'+rune(c.to), c.resumed,
-				ms(c.joined), ms(c.route), ms(c.total), ms(c.afterRoute), c.txFrames, c.txOctets, c.routeFrames, c.routeOctets, c.activeMJ, c.windowMJ, c.routeActiveMJ, c.routeWindowMJ)
+			dup := "new"
+			if c.resendDup {
+				dup = "duplicate"
+			}
+			fmt.Fprintf(&b, "| %s | %d →%c | %v | %s | %s | %s | %s | %s (%s) | %d / %d | %d / %d | %.3f / %.3f | %.3f / %.3f |\n", name, i+1, 'A'+rune(c.to), c.resumed,
+				ms(c.joined), ms(c.route), ms(c.total), ms(c.afterRoute), ms(c.firstAny), dup, c.txFrames, c.txOctets, c.routeFrames, c.routeOctets, c.activeMJ, c.windowMJ, c.routeActiveMJ, c.routeWindowMJ)
 		}
 	}
+	// The handover's datagrams after the route, move by move: why a move
+	// took more than the few ms of HO-RESUME and the PUBLISH behind it.
+	fmt.Fprintln(&b, "\nHandover moves after the route, the mote's datagrams (→ sent, ← received; ms from the move's start):")
+	var dupT, newT []moveCost
+	for i, c := range run.costs["handover"] {
+		what := "the resent publish was new to the caregiver"
+		if c.resendDup {
+			what = "the resent publish was a duplicate (it had reached the old area; its PUBACK was lost with the move), so the first new one waited for its PUBACK (QoS 1: one PUBLISH outstanding, MQTT-SN v1.2 §6.6)"
+			dupT = append(dupT, c)
+		} else {
+			newT = append(newT, c)
+		}
+		fmt.Fprintf(&b, "- move %d: %s; %d downlink datagrams before the first new PUBLISH, first PUBLISH right behind HO-RESUME: %v; %s\n",
+			i+1, c.resume.text, c.resume.downlinks, c.resume.behind, what)
+	}
+	medOf := func(cs []moveCost) string {
+		if len(cs) == 0 {
+			return "-"
+		}
+		return ms(median(cs, func(c moveCost) time.Duration { return c.afterRoute }))
+	}
+	fmt.Fprintf(&b, "handover moves whose resent publish was a duplicate: %d of %d (after the route, median %s); the others %s\n",
+		len(dupT), len(dupT)+len(newT), medOf(dupT), medOf(newT))
 	r := func(a, b float64) string { return fmt.Sprintf("(%.2f)", a/b) }
 	rd := func(a, b time.Duration) string { return r(float64(a), float64(b)) }
 	ru := func(a, b uint64) string { return r(float64(a), float64(b)) }

@@ -37,9 +37,12 @@ type Mote struct {
 	prot    protector
 	reader  *tsclient.Reader // opens what the mote subscribed to (ReaderCreds)
 
-	busy   atomic.Int32
-	ho     atomic.Pointer[handoverclient.Node]
-	connMu sync.Mutex // serialises Connect and Move
+	busy atomic.Int32
+	// wrapConn, set by tests before Run (export_test.go), wraps the
+	// client's socket (to trace the datagrams of a move).
+	wrapConn func(net.PacketConn) net.PacketConn
+	ho       atomic.Pointer[handoverclient.Node]
+	connMu   sync.Mutex // serialises Connect and Move
 
 	// opMu serialises the mote's own work (samples, publishes, connects):
 	// a mote has one CPU.
@@ -431,7 +434,11 @@ func (m *Mote) node(gw net.Addr) (*handoverclient.Node, error) {
 	if m.cfg.Creds != nil && m.cfg.Protection == ProtectTS {
 		hcfg.Prove = m.prove
 	}
-	n := handoverclient.New(m.cfg.Transport.Conn(), gw, hcfg)
+	conn := m.cfg.Transport.Conn()
+	if m.wrapConn != nil {
+		conn = m.wrapConn(conn)
+	}
+	n := handoverclient.New(conn, gw, hcfg)
 	m.ho.Store(n)
 	return n, nil
 }
