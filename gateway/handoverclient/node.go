@@ -41,6 +41,12 @@ type Config struct {
 	// datagram (half a MAC channel-check interval on average) per move; if
 	// the resume fails they are sent again after the full connect.
 	WaitForResumed bool
+	// OnResumeSent, if set, is called on Move's goroutine right after the
+	// first HO-RESUME of a resume left and publishes may follow it (not
+	// with WaitForResumed): whoever serialises its own work around Move
+	// can let its publishes through from then on, as Move waits for
+	// HO-RESUMED.
+	OnResumeSent func()
 	// KnownGateways maps gateway addresses (net.Addr.String()) to their
 	// names, for AlwaysProve before the node has heard from them. The Node
 	// learns more from HO-TOKEN and HO-RESUMED.
@@ -394,6 +400,9 @@ func (n *Node) exchangeResume(ctx context.Context, m *mqttsn.HOResume) (*mqttsn.
 		}
 		if try == 0 && !n.cfg.WaitForResumed {
 			n.openGate()
+			if f := n.cfg.OnResumeSent; f != nil {
+				f()
+			}
 		}
 		select {
 		case r := <-n.resumed:

@@ -42,7 +42,11 @@ type Mote struct {
 	// client's socket (to trace the datagrams of a move).
 	wrapConn func(net.PacketConn) net.PacketConn
 	ho       atomic.Pointer[handoverclient.Node]
-	connMu   sync.Mutex // serialises Connect and Move
+	connMu   sync.Mutex // serialises Connect and Move (a resume lets go of it behind HO-RESUME)
+	moveMu   sync.Mutex // keeps moves apart once a resume let go of connMu
+	// holdConn: the move under way holds connMu and lets go of it once its
+	// HO-RESUME is out (resumeSent).
+	holdConn atomic.Bool
 
 	// opMu serialises the mote's own work (samples, publishes, connects):
 	// a mote has one CPU.
@@ -350,7 +354,12 @@ func (m *Mote) Connect(ctx context.Context) error {
 	m.busy.Add(1)
 	defer m.busy.Add(-1)
 	m.connMu.Lock()
-	defer m.connMu.Unlock()
+	held := true
+	defer func() {
+		if held {
+			m.connMu.Unlock()
+		}
+	}()
 	if err := m.waitReady(ctx); err != nil {
 		return err
 	}
@@ -367,11 +376,31 @@ func (m *Mote) Connect(ctx context.Context) error {
 	if c.State() == client.StateActive && same {
 		return nil
 	}
+	// A move that let go of connMu behind its HO-RESUME may still be
+	// under way (waiting for HO-RESUMED, or falling back to a full
+	// connect): wait for its end before deciding anything. moveMu is let go
+	// of before connMu is taken again, so the order connMu → moveMu holds.
+	m.moveMu.Lock()
+	same = sameAddr(c.Gateway(), gw)
+	if c.State() == client.StateActive && same {
+		m.moveMu.Unlock()
+		return nil
+	}
 	if !same && m.connected() {
-		m.moveLocked(ctx, n, gw)
+		held = m.moveLocked(ctx, n, gw)
+		m.moveMu.Unlock()
 		if c.State() == client.StateActive {
 			return nil
 		}
+		if !held {
+			m.connMu.Lock()
+			held = true
+			if c.State() == client.StateActive && sameAddr(c.Gateway(), gw) {
+				return nil
+			}
+		}
+	} else {
+		m.moveMu.Unlock()
 	}
 	c.SetGateway(gw)
 	if err := n.Connect(ctx); err != nil {
@@ -430,7 +459,7 @@ func (m *Mote) node(gw net.Addr) (*handoverclient.Node, error) {
 	if m.cfg.FollowAdvertise {
 		ccfg.OnAdvertise = m.onAdvertise
 	}
-	hcfg := handoverclient.Config{Client: ccfg, Topics: topics}
+	hcfg := handoverclient.Config{Client: ccfg, Topics: topics, OnResumeSent: m.resumeSent}
 	if m.cfg.Creds != nil && m.cfg.Protection == ProtectTS {
 		hcfg.Prove = m.prove
 	}

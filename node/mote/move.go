@@ -77,8 +77,14 @@ func (m *Mote) connected() bool {
 	return n != nil && (n.Client().State() != client.StateDisconnected || n.Token() != nil)
 }
 
-// moveLocked runs one move with connMu held.
-func (m *Mote) moveLocked(ctx context.Context, n *handoverclient.Node, gw net.Addr) {
+// moveLocked runs one move with connMu and moveMu held. A resume of an
+// active session lets go of connMu once HO-RESUME is out (resumeSent), so
+// that a publish that starts meanwhile goes out right behind it, as the
+// handover client allows (the visited gateway holds it until the session
+// is in), instead of after HO-RESUMED: one downlink datagram less to wait
+// for, a channel check on a duty-cycled radio. It reports whether connMu
+// is still held.
+func (m *Mote) moveLocked(ctx context.Context, n *handoverclient.Node, gw net.Addr) (held bool) {
 	m.cfg.Transport.sync()
 	m.advance()
 	rec := MoveRecord{At: m.clk.Now(), To: gw.String(), Energy: m.meter.Snapshot(), Frames: m.acct.counts()}
@@ -88,7 +94,12 @@ func (m *Mote) moveLocked(ctx context.Context, n *handoverclient.Node, gw net.Ad
 	if m.cfg.NoHandover {
 		n.ForgetToken()
 	}
+	// A full reconfiguration keeps connMu: its publishes wait for the new
+	// payload key fetched below.
+	early := !m.cfg.NoHandover && n.Client().State() == client.StateActive
+	m.holdConn.Store(early)
 	res := n.Move(ctx, gw)
+	held = !early || m.holdConn.Swap(false)
 	rec.Resumed, rec.Took = res.Resumed, res.Took
 	if !res.Resumed {
 		rec.Reason = res.Reason.String()
@@ -135,6 +146,15 @@ func (m *Mote) moveLocked(ctx context.Context, n *handoverclient.Node, gw net.Ad
 	m.cfg.Logger.Debug("mote: moved", "id", m.cfg.ID, "to", rec.To, "resumed", rec.Resumed, "reason", rec.Reason, "took", rec.Took)
 	if f != nil {
 		f(rec)
+	}
+	return held
+}
+
+// resumeSent is the handover client's OnResumeSent: the move under way lets
+// go of connMu.
+func (m *Mote) resumeSent() {
+	if m.holdConn.CompareAndSwap(true, false) {
+		m.connMu.Unlock()
 	}
 }
 

@@ -2,10 +2,15 @@ package mote_test
 
 import (
 	"context"
+	"fmt"
 	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
 	"github.com/lsmqtt/lsmqtt/node/area"
 	"github.com/lsmqtt/lsmqtt/node/mote"
@@ -160,4 +165,143 @@ func TestFollowAdvertise(t *testing.T) {
 	if st := m.Stats(); st.Challenges != 1 || st.Connects != 1 {
 		t.Fatalf("%d admission proofs, %d connects; want 1", st.Challenges, st.Connects)
 	}
+}
+
+// A publish that starts while the mote's session is moving goes out right
+// behind HO-RESUME (the visited gateway holds it until the session is in),
+// not after HO-RESUMED, whose wait costs a duty-cycled mote a channel
+// check. The mote's socket holds HO-RESUMED back until the mote has sent a
+// PUBLISH after HO-RESUME, or for 5 s of emulated time: before the fix the
+// publish waited for the whole move (Mote.Connect held its lock until
+// HO-RESUMED), so the PUBLISH came only after HO-RESUMED.
+func TestPublishDuringMoveFollowsResume(t *testing.T) {
+	w := newHOWorld(t, false)
+	gwB, err := net.ResolveUDPAddr("udp", w.areas[1].UDPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := w.register("z1-mover", "z1-mover")
+	tr, err := mote.DialUDP(w.areas[0].UDPAddr(), mote.DefaultLinkModel())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := mote.New(mote.Config{Creds: creds, Transport: tr, Clock: w.clk, Manual: true, RoutineQoS: mqttsn.QoS1})
+	if err != nil {
+		tr.Close()
+		t.Fatal(err)
+	}
+	hc := &resumeHolder{clk: w.clk, resumeOut: make(chan struct{}), pubOut: make(chan struct{})}
+	mote.WrapConn(m, hc.wrap)
+	w.add(m)
+	w.do("connect", time.Minute, m.Connect)
+	if ok, _ := w.drv.Await(w.ctx, m.HasToken, 10*time.Second); !ok {
+		t.Fatal("no session token after the connect")
+	}
+	w.do("publish in A", time.Minute, m.PublishVitals)
+	hc.armed.Store(true)
+	var rec mote.MoveRecord
+	w.do("move, and publish during it", time.Minute, func(ctx context.Context) error {
+		moved := make(chan error, 1)
+		go func() {
+			r, _, err := m.Move(ctx, gwB)
+			rec = r
+			moved <- err
+		}()
+		var perr error
+		select {
+		case <-hc.resumeOut:
+			perr = m.PublishVitals(ctx)
+		case err := <-moved:
+			return fmt.Errorf("the move ended before HO-RESUME was sent: %v", err)
+		}
+		if err := <-moved; err != nil {
+			return err
+		}
+		return perr
+	})
+	if !rec.Resumed {
+		t.Fatalf("the move did not resume: %+v", rec)
+	}
+	got := hc.sequence()
+	iPub, iResumed := slices.Index(got, "→PUBLISH"), slices.Index(got, "←HO-RESUMED")
+	if iPub < 0 || iResumed < 0 || iPub > iResumed {
+		t.Fatalf("the mote's datagrams from HO-RESUME on: %v; want the PUBLISH before HO-RESUMED", got)
+	}
+	if ok, _ := w.drv.Await(w.ctx, func() bool { return w.delivered() >= 2 }, 10*time.Second); !ok {
+		t.Fatalf("the caregiver got %d messages, want 2", w.delivered())
+	}
+	if d := w.deliveredSince(1); d[0].area != 1 {
+		t.Fatalf("the publish during the move was delivered in area %d, want 1", d[0].area)
+	}
+}
+
+// resumeHolder is a mote's socket that, once armed, records the datagrams
+// from HO-RESUME on and holds HO-RESUMED back until a PUBLISH followed
+// HO-RESUME (or 5 s of emulated time passed).
+type resumeHolder struct {
+	clk       clock.Clock
+	armed     atomic.Bool
+	resumeOut chan struct{} // closed when HO-RESUME left
+	pubOut    chan struct{} // closed when a PUBLISH left after it
+	mu        sync.Mutex
+	seq       []string
+}
+
+func (h *resumeHolder) wrap(c net.PacketConn) net.PacketConn { return &holdingConn{c, h} }
+
+func (h *resumeHolder) sequence() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.seq)
+}
+
+// note records m once HO-RESUME has left (and tells the test of HO-RESUME
+// and of the first PUBLISH behind it).
+func (h *resumeHolder) note(dir string, m mqttsn.Message) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	resumed := len(h.seq) > 0
+	switch {
+	case !resumed && dir == "→" && m.Type() == mqttsn.TypeHOResume:
+		close(h.resumeOut)
+	case !resumed:
+		return
+	case dir == "→" && m.Type() == mqttsn.TypePublish && !slices.Contains(h.seq, "→PUBLISH"):
+		close(h.pubOut)
+	}
+	h.seq = append(h.seq, dir+m.Type().String())
+}
+
+type holdingConn struct {
+	net.PacketConn
+	h *resumeHolder
+}
+
+func (c *holdingConn) WriteTo(b []byte, a net.Addr) (int, error) {
+	if m, err := mqttsn.DecodeDatagram(b); err == nil && c.h.armed.Load() {
+		c.h.note("→", m)
+	}
+	return c.PacketConn.WriteTo(b, a)
+}
+
+func (c *holdingConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, a, err := c.PacketConn.ReadFrom(b)
+	if err != nil || !c.h.armed.Load() {
+		return n, a, err
+	}
+	m, derr := mqttsn.DecodeDatagram(b[:n])
+	if derr != nil {
+		return n, a, err
+	}
+	if m.Type() == mqttsn.TypeHOResumed {
+		timeout := make(chan struct{})
+		t := c.h.clk.AfterFunc(5*time.Second, func() { close(timeout) })
+		select {
+		case <-c.h.pubOut:
+		case <-timeout:
+		}
+		t.Stop()
+	}
+	c.h.note("←", m)
+	return n, a, err
 }
