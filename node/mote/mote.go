@@ -393,11 +393,10 @@ func (m *Mote) Connect(ctx context.Context) error {
 			return nil
 		}
 		if !held {
-			m.connMu.Lock()
-			held = true
-			if c.State() == client.StateActive && sameAddr(c.Gateway(), gw) {
-				return nil
-			}
+			// The move let go of connMu and ended without a session (its
+			// fallback failed): start over, since another move may have
+			// begun meanwhile.
+			return m.Connect(ctx)
 		}
 	} else {
 		m.moveMu.Unlock()
