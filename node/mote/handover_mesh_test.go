@@ -62,10 +62,14 @@ type moveCost struct {
 	firstAny  time.Duration
 	resendDup bool        // that first delivery was a duplicate
 	resume    resumeTrace // a handover move's datagrams after the route
-	txFrames  uint64      // frames the mote put on the air (the medium's count)
-	txOctets  uint64      // their PSDU octets
-	activeMJ  float64     // CPU + TX + RX
-	windowMJ  float64     // all of it, LPM and idle listening included
+	// otherRx: datagrams the other mote received after the route, until
+	// the first new message, if it was in the same area (else -1): its
+	// downlinks share the border router's radio.
+	otherRx  int
+	txFrames uint64  // frames the mote put on the air (the medium's count)
+	txOctets uint64  // their PSDU octets
+	activeMJ float64 // CPU + TX + RX
+	windowMJ float64 // all of it, LPM and idle listening included
 	// The same from the move's start (the mote's own accounting).
 	routeFrames, routeOctets     uint64
 	routeActiveMJ, routeWindowMJ float64
@@ -257,6 +261,7 @@ func runMeshMoves(t testing.TB, moves int, su meshSetup) meshRun {
 	if err := w.drv.RunFor(w.ctx, time.Second); err != nil {
 		t.Fatal(err)
 	}
+	area := map[string]int{} // where each mote is (0 = A)
 	for k := range moves {
 		to := (k + 1) % 2
 		// Take turns at moving first: the first arrival's DIS resets the
@@ -274,6 +279,7 @@ func runMeshMoves(t testing.TB, moves int, su meshSetup) meshRun {
 			delete(firstAny, mv.name)
 			target[mv.name] = to
 			w.md.SetPosition(mv.mac, mv.pos[to])
+			area[mv.name] = to
 			var at delivery
 			ok, err := w.drv.RunUntil(w.ctx, func() bool {
 				scan()
@@ -309,10 +315,21 @@ func runMeshMoves(t testing.TB, moves int, su meshSetup) meshRun {
 			if rec.Resumed {
 				rt = readResume(mv.dg.between(rec.At, at.at), rec.At, at.at)
 			}
+			otherRx := -1
+			for _, o := range movers {
+				if o != mv && area[o.name] == to {
+					otherRx = 0
+					for _, e := range o.dg.between(rec.At, at.at) {
+						if !e.tx {
+							otherRx++
+						}
+					}
+				}
+			}
 			de, dr := e1.Sub(e0), e1.Sub(rec.Energy)
 			run.costs[mv.name] = append(run.costs[mv.name], moveCost{mote: mv.name, to: to, resumed: rec.Resumed,
 				total: at.at.Sub(t0), afterRoute: at.at.Sub(rec.At), joined: joinedAt.Sub(t0), route: rec.At.Sub(t0),
-				firstAny: firstAny[mv.name].at.Sub(rec.At), resendDup: firstDup[mv.name], resume: rt,
+				firstAny: firstAny[mv.name].at.Sub(rec.At), resendDup: firstDup[mv.name], resume: rt, otherRx: otherRx,
 				txFrames: n1.TxFrames - n0.TxFrames, txOctets: n1.TxOctets - n0.TxOctets,
 				activeMJ: de.Energy.CPU + de.Energy.TX + de.Energy.RX, windowMJ: de.TotalMJ(),
 				routeFrames: f1.TxFrames - rec.Frames.TxFrames, routeOctets: f1.TxOctets - rec.Frames.TxOctets,
@@ -521,8 +538,12 @@ func costTable(run meshRun, ho, full moveCost) string {
 		} else {
 			newT = append(newT, c)
 		}
-		fmt.Fprintf(&b, "- move %d: %s; %d downlink datagrams before the first new PUBLISH, first PUBLISH right behind HO-RESUME: %v; %s\n",
-			i+1, c.resume.text, c.resume.downlinks, c.resume.behind, what)
+		other := "the other mote was in the other area"
+		if c.otherRx >= 0 {
+			other = fmt.Sprintf("the other mote, in the same area, received %d datagrams meanwhile", c.otherRx)
+		}
+		fmt.Fprintf(&b, "- move %d: %s; %d downlink datagrams before the first new PUBLISH, first PUBLISH right behind HO-RESUME: %v; %s; %s\n",
+			i+1, c.resume.text, c.resume.downlinks, c.resume.behind, other, what)
 	}
 	medOf := func(cs []moveCost) string {
 		if len(cs) == 0 {
