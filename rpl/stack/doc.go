@@ -36,9 +36,11 @@
 // CheckWindow (0.5 ms) at a phase drawn from Seed; a frame that begins
 // while the radio sleeps is lost (Counters.SleptThrough), and a check that
 // overlaps a frame keeps the radio on (DetectListen) for the next
-// repetition. After a 6LoWPAN fragment for it with more to come the radio
-// stays on BurstHold for the next one; after any other frame it sleeps at
-// once. It is held on while its own frame is in flight and
+// repetition. After a unicast frame for it with Frame Pending set (a
+// strobing sender sets it when another frame for the same neighbour is
+// queued behind: IEEE 802.15.4-2006 §7.2.1.1.3, ContikiMAC's burst) or a
+// 6LoWPAN fragment for it with more to come the radio stays on BurstHold
+// for the next one; after any other frame it sleeps at once. It is held on while its own frame is in flight and
 // while the node is not joined to a DODAG: an unjoined node scans with its
 // radio on, as Contiki-NG nodes do before they associate, so it hears the
 // first DIO at once. Config.StrobeTime emulates the transmit side: a
@@ -55,8 +57,7 @@
 // neighbour's wake-up phase and strobe briefly; every strobe here starts
 // blind), the clear-channel assessment before a strobe and collisions (the
 // medium has none: overlapping frames are all delivered, in order per
-// receiver, and a radio hears while it sends), the frame-pending bit
-// (BurstHold replaces it), the fast-sleep silence heuristics and the
+// receiver, and a radio hears while it sends), the fast-sleep silence heuristics and the
 // radio's start-up time. Detection is simplified to "a check window
 // overlaps the frame's airtime"; reception to "the radio was on when the
 // frame began". The medium delivers a frame when its last octet arrives,

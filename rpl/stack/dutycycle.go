@@ -33,14 +33,13 @@ const (
 	// ContikiMAC's LISTEN_TIME_AFTER_PACKET_DETECTED (RTIMER_ARCH_SECOND/80).
 	// A received frame ends the wait.
 	DetectListen = 12500 * time.Microsecond
-	// BurstHold is how long the radio stays on after receiving a 6LoWPAN
-	// fragment addressed to it that is not its datagram's last, so that
-	// the next fragment (sent the moment our ACK reaches the sender,
-	// 0.35 ms later) gets through. ContikiMAC does this with the frame
-	// pending bit and INTER_PACKET_DEADLINE; we keep frames octet-identical
-	// to an always-on run and look at the fragment header instead. Other
-	// bursts (two datagrams queued for the same neighbour) are not held
-	// for: the second waits for the next check.
+	// BurstHold is how long the radio stays on after receiving a unicast
+	// frame for it with Frame Pending set (framepending.go), or a 6LoWPAN
+	// fragment for it that is not its datagram's last: the next frame
+	// starts when our ACK (0.35 ms) has reached the sender and a LIFS
+	// (0.64 ms) has passed, about 1 ms later. ContikiMAC does this with the
+	// frame pending bit and INTER_PACKET_DEADLINE; the fragment header
+	// serves a burst the receiver can tell from the payload.
 	BurstHold = 5 * time.Millisecond
 	// DefaultStrobeRetries is MaxFrameRetries when StrobeTime is set and
 	// MaxFrameRetries is not: each try is a whole strobe, so Contiki's CSMA
@@ -283,7 +282,8 @@ func (s *Stack) dutyReceive(n int) bool {
 }
 
 // dutyAfterRx decides how long the radio stays on after a received frame:
-// a burst hold when more fragments follow, off at once otherwise.
+// a burst hold when more frames follow (Frame Pending, or more fragments),
+// off at once otherwise.
 func (s *Stack) dutyAfterRx(more bool) {
 	now := s.clk.Now()
 	if more {

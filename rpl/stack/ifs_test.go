@@ -124,14 +124,16 @@ func TestAnswerAtOnceWaitsForTheNextCheck(t *testing.T) {
 	}
 }
 
-// TestSecondDatagramWaitsForTheNextCheck: two datagrams queued together
-// for a duty-cycled node: the second does not get through in the first
-// one's wake-up (the node sleeps once it has sent its ACK, and the sender
-// waits a LIFS after that ACK before its next frame), it waits for the
-// next check, as the package documents (BurstHold holds only for a 6LoWPAN
-// fragment). Before the interframe spacing the second started the instant
-// the ACK ended, which the node judged still awake.
-func TestSecondDatagramWaitsForTheNextCheck(t *testing.T) {
+// TestSecondDatagramFollowsInTheFramePendingBurst: two datagrams queued
+// together for a duty-cycled node. The second starts no sooner than a
+// LIFS after the first one's ACK (before the interframe spacing it started
+// the instant the ACK ended, which the node judged still awake), and it
+// gets through in the same wake-up: the repetition of the first the node
+// received carried Frame Pending, so the node stayed on (BurstHold) and
+// acknowledged the second's first repetition, a few ms after the first,
+// long before its next check. The second carries no Frame Pending. Before
+// the frame-pending burst the second waited for the node's next check.
+func TestSecondDatagramFollowsInTheFramePendingBurst(t *testing.T) {
 	n := newDutyNet(t, dnode{0, rootCfg(testStrobe)}, dnode{10, moteCfg()})
 	n.waitJoined(t, 1)
 	n.clk.Advance(5 * time.Second)
@@ -159,8 +161,30 @@ func TestSecondDatagramWaitsForTheNextCheck(t *testing.T) {
 		if gap := second[0].at.Sub(ack1.Add(medium.Airtime(5))); gap < lifsPeriod {
 			t.Fatalf("round %d: the second datagram began %v after the first one's ACK ended, want >= a LIFS (%v)", i, gap, lifsPeriod)
 		}
-		if c := n.nextCheck(t, 1, second[0].at); ack2.Before(c) {
-			t.Fatalf("round %d: the second datagram was acknowledged %v after the first, before the node's next check", i, ack2.Sub(ack1))
+		// The repetition the node acknowledged is the last one before
+		// its ACK.
+		var heard capFrame
+		for _, r := range first {
+			if r.at.Before(ack1) {
+				heard = r
+			}
+		}
+		if !heard.f.FramePending {
+			t.Fatalf("round %d: the repetition of the first datagram the node acknowledged carries no Frame Pending", i)
+		}
+		for _, r := range second {
+			if r.f.FramePending {
+				t.Fatalf("round %d: the second datagram (nothing queued behind it) carries Frame Pending", i)
+			}
+		}
+		if len(second) != 1 {
+			t.Fatalf("round %d: the second datagram took %d repetitions, want 1 (the node still on from the first)", i, len(second))
+		}
+		if d := ack2.Sub(ack1); d > BurstHold {
+			t.Fatalf("round %d: the second datagram was acknowledged %v after the first, want within BurstHold (%v)", i, d, BurstHold)
+		}
+		if c := n.nextCheck(t, 1, ack1.Add(CheckWindow)); !ack2.Before(c) {
+			t.Fatalf("round %d: the second datagram waited for the node's next check", i)
 		}
 	}
 	n.checkOneFrameAtATime(t)

@@ -31,6 +31,8 @@ type txFrame struct {
 	// many repetitions it has sent.
 	strobeStart time.Time
 	reps        int
+	// pending: the PSDU carries Frame Pending (framepending.go).
+	pending bool
 	// done is called once with the outcome (acked is true for broadcasts).
 	done func(acked bool, tries int)
 }
@@ -229,8 +231,9 @@ func (s *Stack) macInput(psdu []byte) {
 }
 
 // macFrame handles one received PSDU. It reports whether more frames of a
-// burst are coming: the frame was a unicast 6LoWPAN fragment for this node
-// and not its datagram's last (see BurstHold).
+// burst are coming: the frame was a unicast for this node with Frame
+// Pending set, or a 6LoWPAN fragment for it that is not its datagram's
+// last (see BurstHold).
 func (s *Stack) macFrame(psdu []byte) (more bool) {
 	f, _, err := ieee802154.Decode(psdu)
 	if err != nil {
@@ -273,8 +276,8 @@ func (s *Stack) macFrame(psdu []byte) (more bool) {
 	// the frame octet for octet, an always-on neighbour hears every
 	// repetition and a sleeping one may check twice inside one strobe.
 	dedup := f.Dst == s.lladdr || s.cfg.StrobeTime > 0 || s.duty != nil
-	more = f.Dst == s.lladdr && fragmentFollows(f.Payload)
-	if dedup && s.duplicate(f.Src, lastFrame{f.Seq, frameFCS(psdu)}) {
+	more = f.Dst == s.lladdr && (f.FramePending || fragmentFollows(f.Payload))
+	if dedup && s.duplicate(f.Src, lastFrame{f.Seq, dedupFCS(psdu, f.FramePending)}) {
 		s.cnt.MACDuplicates++
 		return more
 	}

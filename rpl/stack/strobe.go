@@ -40,6 +40,7 @@ func (s *Stack) strobe(f *txFrame) {
 		s.cnt.StrobeRepeats++
 	}
 	f.reps++
+	s.markPending(f)
 	s.radioTx(f.psdu)
 	air := medium.Airtime(len(f.psdu))
 	step := air + StrobeGap
