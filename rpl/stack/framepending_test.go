@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/lsmqtt/lsmqtt/internal/testutil"
 	"github.com/lsmqtt/lsmqtt/rpl/ieee802154"
 	"github.com/lsmqtt/lsmqtt/rpl/medium"
+	"github.com/lsmqtt/lsmqtt/rpl/pcap"
 )
 
 // TestSetFramePendingKeepsTheFrameValid: the patched PSDU decodes with
@@ -142,5 +147,50 @@ func TestFramePendingToAnAlwaysOnNodeChangesNothing(t *testing.T) {
 	}
 	if l := n.s[1].Counters().ListenTime; l != 0 {
 		t.Fatalf("always-on node reports listen time %v", l)
+	}
+}
+
+// TestTsharkReadsFramePending: tshark decodes a patched frame with the
+// Frame Pending bit set and a good FCS, and its unpatched twin without it.
+func TestTsharkReadsFramePending(t *testing.T) {
+	bin := testutil.NeedTool(t, "tshark")
+	f := ieee802154.DataFrame(9, 0xabcd, ieee802154.Ext(extAddr(2)), ieee802154.Ext(extAddr(1)), []byte{0x41, 0x60, 0, 0, 0, 0, 8, 17, 64}, true)
+	plain, err := f.AppendBinary(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := bytes.Clone(plain)
+	setFramePending(pending)
+	path := filepath.Join(t.TempDir(), "fp.pcap")
+	fh, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := pcap.NewWriter(fh, pcap.LinkTypeIEEE802154WithFCS, pcap.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Unix(1700000000, 0)
+	for i, p := range [][]byte{pending, plain} {
+		if err := w.WritePacket(ts.Add(time.Duration(i)*time.Millisecond), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fh.Close(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "-r", path, "-T", "fields", "-e", "wpan.pending", "-e", "wpan.fcs_ok", "-e", "wpan.seq_no").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	want := []string{"1\t1\t9", "0\t1\t9"}
+	if len(lines) != 2 {
+		t.Fatalf("tshark: %q", out)
+	}
+	for i := range want {
+		if got := strings.ReplaceAll(strings.ReplaceAll(lines[i], "True", "1"), "False", "0"); got != want[i] {
+			t.Errorf("frame %d: tshark %q, want %q (pending, fcs_ok, seq)", i, lines[i], want[i])
+		}
 	}
 }
