@@ -62,6 +62,13 @@ type moveCost struct {
 	firstAny  time.Duration
 	resendDup bool        // that first delivery was a duplicate
 	resume    resumeTrace // a handover move's datagrams after the route
+	// At the position change: the mote's last PUBLISH had no PUBACK yet
+	// (waiting), and was sent sincePub before. A waiting mote sends
+	// nothing until Tretry, and only that resend's failed unicast shows
+	// it its lost parent; a PUBLISH whose frame is still in the air when
+	// the mote moves loses its MAC ACK at once.
+	waiting  bool
+	sincePub time.Duration
 	// otherRx: datagrams the other mote received after the route, until
 	// the first new message, if it was in the same area (else -1): its
 	// downlinks share the border router's radio.
@@ -122,6 +129,21 @@ func dutyTrickle(_ int, c *area.Config) {
 // each way and the gateway's work, 0.5 ms as the modelled table charges a
 // wired message. (Always on it would only add 0.5 ms per round trip.)
 const backhaulDelay = 500 * time.Microsecond
+
+// movePhase: in the duty-cycled set-up each mote changes position this
+// long after one of its PUBLISHes left. A duty-cycled mote publishing at
+// QoS 1 ten times a second nearly always waits for a PUBACK (it comes in
+// the mote's next channel check, up to 125 ms later, and the next publish
+// is queued by then), so a waiting mote is the common case, and a move
+// whose PUBLISH frame is still in the air (its MAC ACK lost: the parent
+// dropped at once) the rare one. Before, the test moved each mote 1 s
+// (8 channel checks) after the previous mover's first new delivery, which
+// put the full mote's move 0.3–3 ms after its own PUBLISH (its frame in
+// the air, 0.5–0.6 s reattachment) and the handover mote's mostly later
+// (waiting, the retry after Tretry 2 s: 2.2–2.7 s): an accident of the
+// schedule, not of the designs (traced per move, the "PUBACK awaited"
+// column). 50 ms: the frame and its ACK are over, the PUBACK not due yet.
+const movePhase = 50 * time.Millisecond
 
 // meshSetup chooses the run's radio and RPL set-up.
 type meshSetup struct {
@@ -272,8 +294,21 @@ func runMeshMoves(t testing.TB, moves int, su meshSetup) meshRun {
 			order = []*mover{movers[1], movers[0]}
 		}
 		for _, mv := range order {
+			if su.duty {
+				// The same phase for both designs: move movePhase after
+				// one of the mote's PUBLISHes left (see movePhase).
+				n := mv.dg.len()
+				ok, err := w.drv.RunUntil(w.ctx, func() bool { return mv.dg.sentPublishSince(n) }, 10*time.Second)
+				if !ok || err != nil {
+					t.Fatalf("move %d of %s: no PUBLISH in 10 s (%v); stats %+v", k, mv.name, err, mv.m.Stats())
+				}
+				if err := w.drv.RunFor(w.ctx, movePhase); err != nil {
+					t.Fatal(err)
+				}
+			}
 			scan()
 			e0, n0, t0 := mv.m.Snapshot(), w.md.Node(mv.mac), w.clk.Now()
+			waiting, sincePub := mv.dg.awaitingPuback(t0)
 			nMoves := len(mv.m.Moves())
 			delete(firstNew, mv.name)
 			delete(firstAny, mv.name)
@@ -330,6 +365,7 @@ func runMeshMoves(t testing.TB, moves int, su meshSetup) meshRun {
 			run.costs[mv.name] = append(run.costs[mv.name], moveCost{mote: mv.name, to: to, resumed: rec.Resumed,
 				total: at.at.Sub(t0), afterRoute: at.at.Sub(rec.At), joined: joinedAt.Sub(t0), route: rec.At.Sub(t0),
 				firstAny: firstAny[mv.name].at.Sub(rec.At), resendDup: firstDup[mv.name], resume: rt, otherRx: otherRx,
+				waiting: waiting, sincePub: sincePub,
 				txFrames: n1.TxFrames - n0.TxFrames, txOctets: n1.TxOctets - n0.TxOctets,
 				activeMJ: de.Energy.CPU + de.Energy.TX + de.Energy.RX, windowMJ: de.TotalMJ(),
 				routeFrames: f1.TxFrames - rec.Frames.TxFrames, routeOctets: f1.TxOctets - rec.Frames.TxOctets,
@@ -515,15 +551,15 @@ func costTable(run meshRun, ho, full moveCost) string {
 	var b strings.Builder
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 	fmt.Fprintln(&b, "Per move (frames and octets the mote sent; energy active / window):")
-	fmt.Fprintln(&b, "| mote | move | resumed | joined the new DODAG | route (move starts) | first delivery | after the route | first from there, after the route (duplicate?) | frames / octets, whole | after the route | energy (mJ), whole | after the route |")
-	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(&b, "| mote | move | resumed | PUBACK awaited at the position change (its PUBLISH sent before) | joined the new DODAG | route (move starts) | first delivery | after the route | first from there, after the route (duplicate?) | frames / octets, whole | after the route | energy (mJ), whole | after the route |")
+	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, name := range []string{"full", "handover"} {
 		for i, c := range run.costs[name] {
 			dup := "new"
 			if c.resendDup {
 				dup = "duplicate"
 			}
-			fmt.Fprintf(&b, "| %s | %d →%c | %v | %s | %s | %s | %s | %s (%s) | %d / %d | %d / %d | %.3f / %.3f | %.3f / %.3f |\n", name, i+1, 'A'+rune(c.to), c.resumed,
+			fmt.Fprintf(&b, "| %s | %d →%c | %v | %v (%s) | %s | %s | %s | %s | %s (%s) | %d / %d | %d / %d | %.3f / %.3f | %.3f / %.3f |\n", name, i+1, 'A'+rune(c.to), c.resumed, c.waiting, ms(c.sincePub),
 				ms(c.joined), ms(c.route), ms(c.total), ms(c.afterRoute), ms(c.firstAny), dup, c.txFrames, c.txOctets, c.routeFrames, c.routeOctets, c.activeMJ, c.windowMJ, c.routeActiveMJ, c.routeWindowMJ)
 		}
 	}

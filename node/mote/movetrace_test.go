@@ -137,3 +137,48 @@ func readResume(ev []traceEvent, start, end time.Time) resumeTrace {
 	r.text = b.String()
 	return r
 }
+
+// len is the number of datagrams traced so far.
+func (t *datagramTrace) len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.ev)
+}
+
+// sentPublishSince reports whether the mote sent a PUBLISH after the
+// first i datagrams traced.
+func (t *datagramTrace) sentPublishSince(i int) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, e := range t.ev[min(i, len(t.ev)):] {
+		if e.tx && e.typ == mqttsn.TypePublish {
+			return true
+		}
+	}
+	return false
+}
+
+// awaitingPuback reports whether, at time at, the mote's last PUBLISH
+// before it had no PUBACK yet (QoS 1: the mote sends no other PUBLISH
+// until it comes or Tretry expires, MQTT-SN v1.2 §6.6), and how long
+// before at that PUBLISH was sent.
+func (t *datagramTrace) awaitingPuback(at time.Time) (waiting bool, since time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := len(t.ev) - 1; i >= 0; i-- {
+		e := t.ev[i]
+		if e.at.After(at) || !e.tx || e.typ != mqttsn.TypePublish {
+			continue
+		}
+		for _, r := range t.ev[i+1:] {
+			if r.at.After(at) {
+				break
+			}
+			if !r.tx && r.typ == mqttsn.TypePuback && r.msgID == e.msgID {
+				return false, at.Sub(e.at)
+			}
+		}
+		return true, at.Sub(e.at)
+	}
+	return false, -1
+}
