@@ -94,8 +94,8 @@ func (s *Stack) forward(pkt []byte, h ipv6.Header, from ieee802154.Address, rout
 		// failure goes back to the root as an ICMPv6 error so it can drop
 		// the dead link (RFC 6554 §4.2, RFC 4443 §3.1 code 3).
 		next := lowpan.LinkAddr(h.Dst)
-		s.sendPacket(pkt, next, func(ok bool) {
-			if !ok {
+		s.sendPacket(pkt, next, func(_, linkFailed bool) {
+			if linkFailed {
 				s.icmpError(pkt, icmpDestUnreach, codeAddrUnreachable)
 			}
 		})
@@ -136,8 +136,8 @@ func (s *Stack) routeFromRoot(pkt []byte, h ipv6.Header) {
 		s.cnt.SourceRouted++
 	}
 	first := hops[0]
-	s.sendPacket(pkt, lowpan.LinkAddr(first), func(ok bool) {
-		if !ok {
+	s.sendPacket(pkt, lowpan.LinkAddr(first), func(_, linkFailed bool) {
+		if linkFailed {
 			s.rpl.RouteError(s.global, first)
 		}
 	})

@@ -13,8 +13,12 @@ func (s *Stack) maxPayload(dst ieee802154.Address) int {
 
 // sendPacket compresses and, if needed, fragments an IPv6 packet to the
 // neighbour next (or broadcast) and queues the frames. done (may be nil) is
-// called once: ok when every frame was acknowledged (or broadcast).
-func (s *Stack) sendPacket(pkt []byte, next ieee802154.Address, done func(ok bool)) {
+// called once: ok when every frame was acknowledged (or broadcast);
+// linkFailed when a frame went on the air and was never acknowledged. A
+// frame the MAC dropped before trying (its queue full) or a packet that
+// could not be fragmented fails without linkFailed: that says nothing about
+// the link, so it must not make RPL drop a route or a parent.
+func (s *Stack) sendPacket(pkt []byte, next ieee802154.Address, done func(ok, linkFailed bool)) {
 	var frames [][]byte
 	err := s.frag.Fragment(pkt, s.lladdr, next, s.maxPayload(next), func(p []byte) error {
 		frames = append(frames, append([]byte(nil), p...))
@@ -23,7 +27,7 @@ func (s *Stack) sendPacket(pkt []byte, next ieee802154.Address, done func(ok boo
 	if err != nil {
 		s.countBad("6lowpan out", err)
 		if done != nil {
-			done(false)
+			done(false, false)
 		}
 		return
 	}
@@ -31,13 +35,14 @@ func (s *Stack) sendPacket(pkt []byte, next ieee802154.Address, done func(ok boo
 		s.cnt.FragmentedTx++
 	}
 	s.cnt.PacketsTx++
-	remaining, failed := len(frames), false
+	remaining, failed, linkFailed := len(frames), false, false
 	for _, f := range frames {
-		s.enqueueFrame(next, f, func(acked bool, _ int) {
+		s.enqueueFrame(next, f, func(acked bool, tries int) {
 			remaining--
 			failed = failed || !acked
+			linkFailed = linkFailed || (!acked && tries > 0)
 			if remaining == 0 && done != nil {
-				done(!failed)
+				done(!failed, linkFailed)
 			}
 		})
 	}
