@@ -309,13 +309,10 @@ func (n *Node) Move(ctx context.Context, gw net.Addr) Result {
 	}
 	n.mu.Unlock()
 	n.cancelInflight()
-	err := n.Connect(ctx)
-	if errors.Is(err, client.ErrDisconnected) {
-		// A keep-alive PINGREQ that left for the new gateway before our
-		// CONNECT got its DISCONNECT (§6.12) in the middle of the connect.
-		err = n.Connect(ctx)
-	}
-	res.Err = err
+	// A stale DISCONNECT arriving mid-connect (e.g. for a keep-alive
+	// PINGREQ that left before the CONNECT) no longer ends it: mqttsn/client
+	// ignores a DISCONNECT while awaiting CONNACK, so no retry is needed here.
+	res.Err = n.Connect(ctx)
 	res.Took = n.clk.Since(start)
 	return res
 }

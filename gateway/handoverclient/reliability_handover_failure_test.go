@@ -237,29 +237,8 @@ func TestResumeRefusedLeftovers(t *testing.T) {
 // again after the fallback connect, not returned as an error. The gateways
 // are scripted, so the DISCONNECT always comes first.
 func TestPublishBehindRefusedResume(t *testing.T) {
-	clk := clock.NewVirtual(epoch0)
-	A, B := listenUDP(t), listenUDP(t)
-	conn := listenUDP(t)
 	disconnected := make(chan struct{}, 1)
-	n := handoverclient.New(conn.PacketConn, A.addr(), handoverclient.Config{
-		Client: client.Config{ClientID: "p9", Clock: clk, KeepAlive: 10 * time.Minute, RetryInterval: 5 * time.Second,
-			OnDisconnect: func(error) { disconnected <- struct{}{} }},
-		Topics: []string{"ward/p9/hr"},
-	})
-	t.Cleanup(func() { n.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*waitFor)
-	defer cancel()
-
-	// A full connect at A, which gives the node a token.
-	connected := async(func() error { return n.Connect(ctx) })
-	A.connect(t, 1)
-	if err := wait(t, connected); err != nil {
-		t.Fatal(err)
-	}
-	A.send(t, &mqttsn.HOToken{Home: []byte("gw-a"), Token: make([]byte, 32)})
-	if err := n.WaitToken(ctx); err != nil {
-		t.Fatal(err)
-	}
+	n, _, B, ctx := connectedAtScripted(t, "p9", func(error) { disconnected <- struct{}{} })
 
 	moved := make(chan handoverclient.Result, 1)
 	go func() { moved <- n.Move(ctx, B.addr()) }()
@@ -315,6 +294,34 @@ func isResumed(m mqttsn.Message, st mqttsn.HOStatus) bool {
 func isConnack(m mqttsn.Message, rc mqttsn.ReturnCode) bool {
 	r, ok := m.(*mqttsn.Connack)
 	return ok && r.ReturnCode == rc
+}
+
+// connectedAtScripted returns a node (client id id, topic ward/<id>/hr, on
+// a virtual clock) connected at scripted gateway A and holding a token, the
+// scripted gateway B it can move to, and a context bounding the test.
+func connectedAtScripted(t *testing.T, id string, onDisconnect func(error)) (*handoverclient.Node, *udpEnd, *udpEnd, context.Context) {
+	t.Helper()
+	clk := clock.NewVirtual(epoch0)
+	A, B := listenUDP(t), listenUDP(t)
+	conn := listenUDP(t)
+	n := handoverclient.New(conn.PacketConn, A.addr(), handoverclient.Config{
+		Client: client.Config{ClientID: id, Clock: clk, KeepAlive: 10 * time.Minute, RetryInterval: 5 * time.Second,
+			OnDisconnect: onDisconnect},
+		Topics: []string{"ward/" + id + "/hr"},
+	})
+	t.Cleanup(func() { n.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 2*waitFor)
+	t.Cleanup(cancel)
+	connected := async(func() error { return n.Connect(ctx) })
+	A.connect(t, 1)
+	if err := wait(t, connected); err != nil {
+		t.Fatal(err)
+	}
+	A.send(t, &mqttsn.HOToken{Home: []byte("gw-a"), Token: make([]byte, 32)})
+	if err := n.WaitToken(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return n, A, B, ctx
 }
 
 // udpEnd is a scripted end of a UDP exchange: a node, or a gateway that

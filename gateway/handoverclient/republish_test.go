@@ -1,14 +1,11 @@
 package handoverclient_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/lsmqtt/lsmqtt/gateway/handoverclient"
-	"github.com/lsmqtt/lsmqtt/internal/clock"
 	"github.com/lsmqtt/lsmqtt/mqttsn"
-	"github.com/lsmqtt/lsmqtt/mqttsn/client"
 )
 
 // A QoS 1 publish in flight when the node moves goes out again at the
@@ -17,26 +14,7 @@ import (
 // channel-check interval). The scripted visited gateway answers HO-RESUME
 // only once it has the PUBLISH, so a node that waited would time out.
 func TestInflightPublishFollowsResume(t *testing.T) {
-	clk := clock.NewVirtual(epoch0)
-	A, B := listenUDP(t), listenUDP(t)
-	conn := listenUDP(t)
-	n := handoverclient.New(conn.PacketConn, A.addr(), handoverclient.Config{
-		Client: client.Config{ClientID: "p10", Clock: clk, KeepAlive: 10 * time.Minute, RetryInterval: 5 * time.Second},
-		Topics: []string{"ward/p10/hr"},
-	})
-	t.Cleanup(func() { n.Close() })
-	ctx, cancel := context.WithTimeout(context.Background(), 2*waitFor)
-	defer cancel()
-
-	connected := async(func() error { return n.Connect(ctx) })
-	A.connect(t, 1)
-	if err := wait(t, connected); err != nil {
-		t.Fatal(err)
-	}
-	A.send(t, &mqttsn.HOToken{Home: []byte("gw-a"), Token: make([]byte, 32)})
-	if err := n.WaitToken(ctx); err != nil {
-		t.Fatal(err)
-	}
+	n, A, B, ctx := connectedAtScripted(t, "p10", nil)
 	pub := async(func() error { return n.Publish(ctx, "ward/p10/hr", mqttsn.QoS1, false, []byte("in flight")) })
 	if _, ok := A.recv(t).(*mqttsn.Publish); !ok {
 		t.Fatal("want the PUBLISH at A")
