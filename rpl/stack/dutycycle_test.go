@@ -137,6 +137,19 @@ func newDutyNet(t *testing.T, nodes ...dnode) *dnet {
 	return n
 }
 
+// newDutyPair starts a root and one node 10 m from it, lets the node join
+// and settle for 5 s, and opens UDP port 1000 on the root (cr) and 2000 on
+// the node (cl).
+func newDutyPair(t *testing.T, root, node Config) (n *dnet, cr, cl *UDPConn) {
+	t.Helper()
+	n = newDutyNet(t, dnode{0, root}, dnode{10, node})
+	n.waitJoined(t, 1)
+	n.clk.Advance(5 * time.Second)
+	cr, _ = n.s[0].ListenUDP(1000)
+	cl, _ = n.s[1].ListenUDP(2000)
+	return n, cr, cl
+}
+
 // readNow returns a datagram c holds, without advancing the clock: every
 // step of a test that uses it is driven by the clock alone, so its timing
 // is deterministic.
@@ -213,11 +226,7 @@ func maxReps(n int) int {
 // acknowledges the repetition it hears. Several sends at different phases
 // show the node really sleeps: early repetitions are slept through.
 func TestStrobedUnicastReachesSleepingNode(t *testing.T) {
-	n := newDutyNet(t, dnode{0, rootCfg(testStrobe)}, dnode{10, leafCfg()})
-	n.waitJoined(t, 1)
-	n.clk.Advance(5 * time.Second)
-	cr, _ := n.s[0].ListenUDP(1000)
-	cl, _ := n.s[1].ListenUDP(2000)
+	n, cr, cl := newDutyPair(t, rootCfg(testStrobe), leafCfg())
 	to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(n.s[1].LinkLocal(), 2000))
 	var slowest time.Duration
 	for i := range 6 {
@@ -265,11 +274,7 @@ func TestStrobedUnicastReachesSleepingNode(t *testing.T) {
 func TestUnstrobedFrameToSleepingNodeIsLost(t *testing.T) {
 	root := rootCfg(0)
 	root.MaxFrameRetries = -1
-	n := newDutyNet(t, dnode{0, root}, dnode{10, Config{ChannelCheckInterval: testInterval}})
-	n.waitJoined(t, 1)
-	n.clk.Advance(5 * time.Second)
-	cr, _ := n.s[0].ListenUDP(1000)
-	cl, _ := n.s[1].ListenUDP(2000)
+	n, cr, cl := newDutyPair(t, root, Config{ChannelCheckInterval: testInterval})
 	to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(n.s[1].LinkLocal(), 2000))
 	leaf := n.s[1]
 	// Send just after a check window, while nothing holds the radio on.
@@ -348,11 +353,7 @@ func TestStrobedBroadcastReachesSleepingNode(t *testing.T) {
 // TestAlwaysOnReceiverAcksFirstRepetition: a strobe to an always-on radio
 // (the border router) ends with its first repetition.
 func TestAlwaysOnReceiverAcksFirstRepetition(t *testing.T) {
-	n := newDutyNet(t, dnode{0, rootCfg(testStrobe)}, dnode{10, leafCfg()})
-	n.waitJoined(t, 1)
-	n.clk.Advance(5 * time.Second)
-	cr, _ := n.s[0].ListenUDP(1000)
-	cl, _ := n.s[1].ListenUDP(2000)
+	n, cr, cl := newDutyPair(t, rootCfg(testStrobe), leafCfg())
 	to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(n.s[0].LinkLocal(), 1000))
 	quiet := 0
 	for i := range 8 {
@@ -579,11 +580,7 @@ func maxTime(a, b time.Time) time.Time {
 func TestDownlinkLatencyIsAboutHalfAnInterval(t *testing.T) {
 	leaf := leafCfg()
 	leaf.RPL.Leaf = true // as a patient's mote: no DIOs of its own
-	n := newDutyNet(t, dnode{0, rootCfg(testStrobe)}, dnode{10, leaf})
-	n.waitJoined(t, 1)
-	n.clk.Advance(5 * time.Second)
-	cr, _ := n.s[0].ListenUDP(1000)
-	cl, _ := n.s[1].ListenUDP(2000)
+	n, cr, cl := newDutyPair(t, rootCfg(testStrobe), leaf)
 	to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(n.s[1].LinkLocal(), 2000))
 	const msgs = 40
 	t0, l0 := n.clk.Now(), n.s[1].Counters().ListenTime
@@ -660,11 +657,7 @@ func TestDutyCycleOnRealClockClosesCleanly(t *testing.T) {
 func TestFragmentBurstNeedsOneCheck(t *testing.T) {
 	leaf := leafCfg()
 	leaf.RPL.Leaf = true
-	n := newDutyNet(t, dnode{0, rootCfg(StrobeTimeFor(testInterval))}, dnode{10, leaf})
-	n.waitJoined(t, 1)
-	n.clk.Advance(5 * time.Second)
-	cr, _ := n.s[0].ListenUDP(1000)
-	cl, _ := n.s[1].ListenUDP(2000)
+	n, cr, cl := newDutyPair(t, rootCfg(StrobeTimeFor(testInterval)), leaf)
 	to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(n.s[1].LinkLocal(), 2000))
 	for i := range 5 {
 		n.clk.Advance(300*time.Millisecond + time.Duration(i)*29*time.Millisecond)

@@ -57,11 +57,7 @@ func TestSetFramePendingKeepsTheFrameValid(t *testing.T) {
 // carries no Frame Pending on any repetition, and the node goes back to
 // sleep once its ACK has been sent.
 func TestSingleDatagramCarriesNoFramePending(t *testing.T) {
-	n := newDutyNet(t, dnode{0, rootCfg(testStrobe)}, dnode{10, moteCfg()})
-	n.waitJoined(t, 1)
-	n.clk.Advance(5 * time.Second)
-	cr, _ := n.s[0].ListenUDP(1000)
-	cl, _ := n.s[1].ListenUDP(2000)
+	n, cr, cl := newDutyPair(t, rootCfg(testStrobe), moteCfg())
 	to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(n.s[1].LinkLocal(), 2000))
 	for i := range 8 {
 		n.clk.Advance(300*time.Millisecond + time.Duration(i)*13*time.Millisecond)
@@ -103,11 +99,7 @@ func TestSingleDatagramCarriesNoFramePending(t *testing.T) {
 // listen time (it does not duty-cycle, so the bit has nothing to hold).
 func TestFramePendingToAnAlwaysOnNodeChangesNothing(t *testing.T) {
 	on := Config{StrobeTime: testStrobe}
-	n := newDutyNet(t, dnode{0, rootCfg(testStrobe)}, dnode{10, on})
-	n.waitJoined(t, 1)
-	n.clk.Advance(5 * time.Second)
-	cr, _ := n.s[0].ListenUDP(1000)
-	cl, _ := n.s[1].ListenUDP(2000)
+	n, cr, cl := newDutyPair(t, rootCfg(testStrobe), on)
 	to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(n.s[1].LinkLocal(), 2000))
 	pending := 0
 	for i := range 4 {

@@ -71,11 +71,7 @@ func (n *dnet) checkOneFrameAtATime(t *testing.T) {
 // wait, and a request/response exchange (MQTT-SN CONNECT, TS challenge,
 // REGISTER, ...) ran as if the mote's radio never slept.
 func TestAnswerAtOnceWaitsForTheNextCheck(t *testing.T) {
-	n := newDutyNet(t, dnode{0, rootCfg(testStrobe)}, dnode{10, moteCfg()})
-	n.waitJoined(t, 1)
-	n.clk.Advance(5 * time.Second)
-	cr, _ := n.s[0].ListenUDP(1000)
-	cl, _ := n.s[1].ListenUDP(2000)
+	n, cr, cl := newDutyPair(t, rootCfg(testStrobe), moteCfg())
 	to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(n.s[0].LinkLocal(), 1000))
 	const rounds = 16
 	var sum time.Duration
@@ -134,11 +130,7 @@ func TestAnswerAtOnceWaitsForTheNextCheck(t *testing.T) {
 // long before its next check. The second carries no Frame Pending. Before
 // the frame-pending burst the second waited for the node's next check.
 func TestSecondDatagramFollowsInTheFramePendingBurst(t *testing.T) {
-	n := newDutyNet(t, dnode{0, rootCfg(testStrobe)}, dnode{10, moteCfg()})
-	n.waitJoined(t, 1)
-	n.clk.Advance(5 * time.Second)
-	cr, _ := n.s[0].ListenUDP(1000)
-	cl, _ := n.s[1].ListenUDP(2000)
+	n, cr, cl := newDutyPair(t, rootCfg(testStrobe), moteCfg())
 	to := net.UDPAddrFromAddrPort(netip.AddrPortFrom(n.s[1].LinkLocal(), 2000))
 	var worst time.Duration
 	for i := range 8 {
