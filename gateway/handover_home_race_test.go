@@ -47,6 +47,24 @@ func peeredStallHarness(t *testing.T, stallAt int) (*harness, *stallBroker, func
 	return h, sb, release, fp
 }
 
+// handOver connects node id at the home gateway, subscribes it to filter,
+// and has the fake visited peer fetch its session (HO-FETCH xid, answered
+// HO-TRANSFER): the session is handed over, not yet confirmed.
+func handOver(t *testing.T, h *harness, fp *fakePeer, id, filter string, xid uint32) *client {
+	t.Helper()
+	c := h.client()
+	c.connect(id, false, 60)
+	tok := expect[*mqttsn.HOToken](c)
+	if ack := c.subscribe(filter, mqttsn.QoS1, 1); ack.ReturnCode != mqttsn.Accepted {
+		t.Fatalf("SUBACK %v", ack.ReturnCode)
+	}
+	fp.sendSigned(&mqttsn.HOFetch{XID: xid, ClientID: []byte(id), Token: tok.Token})
+	if tr, ok := fp.recv().(*mqttsn.HOTransfer); !ok || tr.XID != xid {
+		t.Fatalf("want HO-TRANSFER XID %d, got %#v", xid, tr)
+	}
+	return c
+}
+
 func (fp *fakePeer) sendSigned(m mqttsn.Message) {
 	fp.t.Helper()
 	fp.send(fp.sign(m, fp.name, fp.key, fp.clk.Now()))
@@ -76,17 +94,8 @@ func brokerCalls(h *harness, id string) []string {
 func TestConfirmAfterNodeCameBackHome(t *testing.T) {
 	h, sb, release, fp := peeredStallHarness(t, 2) // the second Attach: the node's CONNECT back home
 	const id, filter = "node-b", "ward/b/cmd"
-	c := h.client()
-	c.connect(id, false, 60)
-	tok := expect[*mqttsn.HOToken](c)
-	if ack := c.subscribe(filter, mqttsn.QoS1, 1); ack.ReturnCode != mqttsn.Accepted {
-		t.Fatalf("SUBACK %v", ack.ReturnCode)
-	}
-	// The visited gateway fetches the session.
-	fp.sendSigned(&mqttsn.HOFetch{XID: 7, ClientID: []byte(id), Token: tok.Token})
-	if tr, ok := fp.recv().(*mqttsn.HOTransfer); !ok || tr.XID != 7 {
-		t.Fatalf("want HO-TRANSFER XID 7, got %#v", tr)
-	}
+	// The node connects and subscribes; the visited gateway fetches the session.
+	c := handOver(t, h, fp, id, filter, 7)
 	// The node is back and connects; its attach stalls.
 	c.send(&mqttsn.Connect{ClientID: []byte(id), CleanSession: false, Duration: 60})
 	attaching := waitStalled(t, h, sb, id)
@@ -115,16 +124,7 @@ func TestConfirmAfterNodeCameBackHome(t *testing.T) {
 func TestConfirmBeforeNodeCameBackHome(t *testing.T) {
 	h, sb, release, fp := peeredStallHarness(t, 2) // the second Attach: the confirm's clean attach
 	const id, filter = "node-c", "ward/c/cmd"
-	c := h.client()
-	c.connect(id, false, 60)
-	tok := expect[*mqttsn.HOToken](c)
-	if ack := c.subscribe(filter, mqttsn.QoS1, 1); ack.ReturnCode != mqttsn.Accepted {
-		t.Fatalf("SUBACK %v", ack.ReturnCode)
-	}
-	fp.sendSigned(&mqttsn.HOFetch{XID: 8, ClientID: []byte(id), Token: tok.Token})
-	if tr, ok := fp.recv().(*mqttsn.HOTransfer); !ok || tr.XID != 8 {
-		t.Fatalf("want HO-TRANSFER XID 8, got %#v", tr)
-	}
+	c := handOver(t, h, fp, id, filter, 8)
 	fp.sendSigned(&mqttsn.HOConfirm{XID: 8, ClientID: []byte(id)})
 	dropping := waitStalled(t, h, sb, id)
 	c.send(&mqttsn.Connect{ClientID: []byte(id), CleanSession: false, Duration: 60})
